@@ -1,0 +1,5 @@
+import type { Handler } from '../runtime/context.ts'
+import { json } from './lib/http.ts'
+
+/** GET /get-all-poll-data — every poll with its live tally, keyed by poll message id. */
+export const getAllPollData: Handler = (_req, ctx) => json(200, { success: true, polls: ctx.polls.all() })

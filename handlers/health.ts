@@ -1,0 +1,9 @@
+import type { Handler } from '../runtime/context.ts'
+import { json } from './lib/http.ts'
+import { publicStatus } from './lib/public-status.ts'
+
+/** GET /health — 200 while the store answers, 503 when it does not. */
+export const health: Handler = (_req, ctx) => {
+  const ok = ctx.store.ok()
+  return json(ok ? 200 : 503, { ok, whatsapp: publicStatus(ctx.session.status()), store: ok ? 'ok' : 'error' })
+}

@@ -1,0 +1,30 @@
+import type { Handler } from '../runtime/context.ts'
+import { HttpError } from './lib/http.ts'
+
+/** Quotes a CSV field, and defuses spreadsheet formulas a voter's name could smuggle in. */
+function cell(value: string | number): string {
+  let s = String(value)
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+/** GET /polls/:id/results.csv — `option,votes` rows, then `voter,options` rows. */
+export const pollResultsCsv: Handler = (_req, ctx) => {
+  const id = ctx.params.id ?? ''
+  const poll = ctx.polls.get(id)
+  if (!poll) throw new HttpError(404, `no poll with id ${id}`)
+  const lines = ['option,votes']
+  for (const option of poll.options) lines.push(`${cell(option)},${poll.results[option] ?? 0}`)
+  lines.push('', 'voter,options')
+  for (const [voter, hashes] of Object.entries(poll.voters)) {
+    const texts = hashes.map((h) => poll.optionHashes[h] ?? h).join('; ')
+    lines.push(`${cell(voter)},${cell(texts)}`)
+  }
+  return new Response(lines.join('\r\n') + '\r\n', {
+    status: 200,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="poll-${id.replace(/[^A-Za-z0-9_-]/g, '')}.csv"`,
+    },
+  })
+}

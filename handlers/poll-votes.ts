@@ -1,0 +1,9 @@
+import type { Handler } from '../runtime/context.ts'
+import { HttpError, json } from './lib/http.ts'
+
+/** GET /polls/:id/votes — every vote received for the poll, oldest first, with its status. */
+export const pollVotes: Handler = (_req, ctx) => {
+  const votes = ctx.polls.votes(ctx.params.id ?? '')
+  if (!votes) throw new HttpError(404, `no poll with id ${ctx.params.id}`)
+  return json(200, { success: true, votes })
+}

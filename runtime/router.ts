@@ -1,0 +1,119 @@
+import type { Logger } from 'pino'
+import type { Context, Handler } from './context.ts'
+import { HttpError, json } from '../handlers/lib/http.ts'
+
+export interface Route { method: string; path: string; handler: Handler; public?: boolean }
+
+/** What the router needs beside the routes: the parts of the context that live longer than a request. */
+export type BaseContext = Omit<Context, 'params' | 'log'> & { log: Logger }
+
+export interface RouterOptions {
+  /** bodies larger than this are answered 413 before any handler runs */
+  maxBodyBytes?: number
+  /** wraps every non-public route, e.g. the API token check */
+  guard?: (req: Request) => void
+  /** called once per answered request, for metrics */
+  observe?: (route: string, method: string, status: number) => void
+}
+
+interface Compiled { route: Route; keys: string[]; pattern: RegExp }
+
+const DEFAULT_MAX_BODY = 64 * 1024
+
+/**
+ * Static paths are looked up in a map; `:param` paths are compiled once. The router alone
+ * turns errors into the contract's `{ success: false, message }` and logs only 5xx.
+ */
+export function createRouter(routes: Route[], base: BaseContext, opts: RouterOptions = {}) {
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY
+  const statics = new Map<string, Route>()
+  const dynamics: Compiled[] = []
+  for (const route of routes) {
+    if (!route.path.includes(':')) { statics.set(`${route.method} ${route.path}`, route); continue }
+    const keys: string[] = []
+    const source = route.path.split('/').map((seg) => {
+      if (!seg.startsWith(':')) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      keys.push(seg.slice(1))
+      return '([^/]+)'
+    }).join('/')
+    dynamics.push({ route, keys, pattern: new RegExp(`^${source}$`) })
+  }
+
+  function match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | null {
+    const hit = statics.get(`${method} ${path}`)
+    if (hit) return { route: hit, params: {} }
+    let otherMethod = false
+    for (const r of routes) if (!r.path.includes(':') && r.path === path) otherMethod = true
+    for (const c of dynamics) {
+      const m = c.pattern.exec(path)
+      if (!m) continue
+      if (c.route.method !== method) { otherMethod = true; continue }
+      const params: Record<string, string> = {}
+      c.keys.forEach((k, i) => { params[k] = safeDecode(m[i + 1] ?? '') })
+      return { route: c.route, params }
+    }
+    return otherMethod ? 'method' : null
+  }
+
+  return async function dispatch(req: Request): Promise<Response> {
+    const url = new URL(req.url)
+    const method = req.method === 'HEAD' ? 'GET' : req.method
+    const found = match(method, url.pathname)
+    const routeName = found && found !== 'method' ? found.route.path : 'unmatched'
+    const log = base.log.child({ method: req.method, path: url.pathname })
+    let res: Response
+    try {
+      if (found === null) throw new HttpError(404, `no route for ${req.method} ${url.pathname}`)
+      if (found === 'method') throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`)
+      if (!found.route.public) opts.guard?.(req)
+      const body = await limitedBody(req, maxBody)
+      const inner = body === null ? req : new Request(req.url, { method: req.method, headers: req.headers, body })
+      res = await found.route.handler(inner, { ...base, log, params: found.params })
+    } catch (err) {
+      res = errorResponse(err, log)
+    }
+    opts.observe?.(routeName, req.method, res.status)
+    if (req.method === 'HEAD') return new Response(null, { status: res.status, headers: res.headers })
+    return res
+  }
+}
+
+function errorResponse(err: unknown, log: Logger): Response {
+  if (err instanceof HttpError) {
+    if (err.status >= 500) log.warn({ status: err.status, reason: err.message }, 'request failed')
+    const body: Record<string, unknown> = { success: false, message: err.message }
+    if (err.detail) body.error = err.detail
+    const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': 'Bearer' } : {}
+    return json(err.status, body, headers)
+  }
+  log.error({ err }, 'unhandled error')
+  return json(500, { success: false, message: 'internal server error' })
+}
+
+/** Reads at most `max` bytes; a larger body is a 413 whatever Content-Length claims. */
+async function limitedBody(req: Request, max: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (req.method === 'GET' || req.method === 'HEAD' || !req.body) return null
+  const declared = Number(req.headers.get('content-length') ?? '0')
+  if (declared > max) throw new HttpError(413, `request body exceeds ${max} bytes`)
+  const reader = req.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > max) {
+      await reader.cancel().catch(() => {})
+      throw new HttpError(413, `request body exceeds ${max} bytes`)
+    }
+    chunks.push(value)
+  }
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const c of chunks) { out.set(c, at); at += c.byteLength }
+  return out
+}
+
+function safeDecode(s: string): string {
+  try { return decodeURIComponent(s) } catch { return s }
+}

@@ -1,0 +1,96 @@
+import { BufferJSON, initAuthCreds, proto } from '@whiskeysockets/baileys'
+import type { AuthenticationCreds, AuthenticationState, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
+import type { Db } from './db.ts'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS auth_creds (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_keys (type TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (type, id));
+`
+
+export interface AuthStore {
+  /** The saved credentials, or fresh ones for a new pairing (not saved until Baileys updates them). */
+  load(): AuthenticationState
+  saveCreds(creds: AuthenticationCreds): void
+  /** True once a pairing completed: the account can log in without a QR. */
+  isRegistered(): boolean
+  /** Forgets credentials and every Signal key, in one transaction. */
+  clear(): void
+  /** LID↔PN lookups straight from the stored mapping keys (never a network query). */
+  lidMapping: {
+    getLIDForPN(pn: string): Promise<string | null>
+    getPNForLID(lid: string): Promise<string | null>
+  }
+}
+
+const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer)
+const decode = (text: string) => JSON.parse(text, BufferJSON.reviver)
+// libsql ignores pluck(); raw() rows are arrays, so single values are read as row[0].
+const userOf = (jid: string) => jid.split('@')[0]!.split(':')[0]!
+
+/** Baileys' auth state in SQLite: creds as one row, each Signal key as a row, writes in transactions. */
+export function createAuthStore(db: Db): AuthStore {
+  db.exec(SCHEMA)
+  const getCreds = db.prepare('SELECT json FROM auth_creds WHERE id = 1').raw()
+  const putCreds = db.prepare('INSERT INTO auth_creds (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json')
+  const getKey = db.prepare('SELECT json FROM auth_keys WHERE type = ? AND id = ?').raw()
+  const putKey = db.prepare('INSERT INTO auth_keys (type, id, json) VALUES (?, ?, ?) ON CONFLICT(type, id) DO UPDATE SET json = excluded.json')
+  const delKey = db.prepare('DELETE FROM auth_keys WHERE type = ? AND id = ?')
+
+  const readKey = (type: string, id: string): unknown => {
+    const text = (getKey.get(type, id) as [string] | undefined)?.[0]
+    if (text === undefined) return undefined
+    const value = decode(text)
+    return type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value) : value
+  }
+
+  const writeKeys = db.transaction((data: SignalDataSet) => {
+    for (const [type, entries] of Object.entries(data)) {
+      for (const [id, value] of Object.entries(entries ?? {})) {
+        if (value === null || value === undefined) delKey.run(type, id)
+        else putKey.run(type, id, encode(value))
+      }
+    }
+  })
+
+  const clear = db.transaction(() => {
+    db.exec('DELETE FROM auth_creds; DELETE FROM auth_keys;')
+  })
+
+  return {
+    load() {
+      const text = (getCreds.get() as [string] | undefined)?.[0]
+      const creds: AuthenticationCreds = text ? decode(text) : initAuthCreds()
+      return {
+        creds,
+        keys: {
+          get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+            const out: { [id: string]: SignalDataTypeMap[T] } = {}
+            for (const id of ids) {
+              const value = readKey(type, id)
+              if (value !== undefined) out[id] = value as SignalDataTypeMap[T]
+            }
+            return out
+          },
+          set: async (data: SignalDataSet) => { writeKeys.immediate(data) },
+          clear: async () => { db.exec('DELETE FROM auth_keys') },
+        },
+      }
+    },
+    saveCreds(creds) { putCreds.run(encode(creds)) },
+    isRegistered() {
+      const text = (getCreds.get() as [string] | undefined)?.[0]
+      return !!text && !!decode(text).me?.id
+    },
+    clear() { clear.immediate() },
+    lidMapping: {
+      async getLIDForPN(pn) {
+        const lid = readKey('lid-mapping', userOf(pn))
+        return typeof lid === 'string' ? `${lid}@lid` : null
+      },
+      async getPNForLID(lid) {
+        const pn = readKey('lid-mapping', `${userOf(lid)}_reverse`)
+        return typeof pn === 'string' ? `${pn}@s.whatsapp.net` : null
+      },
+    },
+  }
+}

@@ -1,0 +1,80 @@
+import pino from 'pino'
+import type { Chat, Context, SendPollInput, Session } from '../runtime/context.ts'
+import type { ConnectionStatus, WaUser } from '../session/events.ts'
+import type { PollStore, PollView, VoteHistoryEntry } from '../session/poll-types.ts'
+
+export const silent = pino({ level: 'silent' })
+
+/** A Session that records what handlers ask of it. */
+export function fakeSession(init: Partial<{ status: ConnectionStatus; user: WaUser; qr: string; chats: Chat[]; fail: Error; code: string }> = {}) {
+  const calls: { sendPoll: SendPollInput[]; logout: number; pairing: string[] } = { sendPoll: [], logout: 0, pairing: [] }
+  const session: Session & { calls: typeof calls } = {
+    calls,
+    status: () => init.status ?? 'ready',
+    user: () => init.user ?? null,
+    qr: () => init.qr ?? null,
+    listChats: () => init.chats ?? [],
+    async sendPoll(input) {
+      calls.sendPoll.push(input)
+      if (init.fail) throw init.fail
+      return { pollMsgId: `POLL${calls.sendPoll.length}` }
+    },
+    async logout() { calls.logout++ },
+    async requestPairingCode(phone) {
+      calls.pairing.push(phone)
+      if (init.fail) throw init.fail
+      return init.code ?? 'ABCD-EFGH'
+    },
+  }
+  return session
+}
+
+export function memoryPolls(polls: Record<string, PollView> = {}, votes: Record<string, VoteHistoryEntry[]> = {}): PollStore {
+  return { all: () => polls, get: (id) => polls[id], votes: (id) => (polls[id] ? votes[id] ?? [] : undefined) }
+}
+
+export function fakeCtx(over: Partial<Context> = {}): Context {
+  return {
+    session: fakeSession(),
+    polls: memoryPolls(),
+    store: { ok: () => true },
+    log: silent,
+    params: {},
+    ...over,
+  }
+}
+
+export const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  new Request(`http://localhost${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+
+export const get = (path: string) => new Request(`http://localhost${path}`)
+
+export const samplePoll = (over: Partial<PollView> = {}): PollView => ({
+  question: 'Colour?',
+  options: ['Red', 'Blue'],
+  optionHashes: { aa: 'Red', bb: 'Blue' },
+  results: { Red: 1, Blue: 0 },
+  voters: { '15551110001@s.whatsapp.net': ['aa'] },
+  chatId: '120363000000000001@g.us',
+  timestamp: 1732470000000,
+  selectableCount: 1,
+  ...over,
+})
+
+import type { Handler } from '../runtime/context.ts'
+import { createRouter } from '../runtime/router.ts'
+
+/** Runs one handler behind the real router, so error mapping is what production does. */
+export async function invoke(handler: Handler, req: Request, ctx: Context = fakeCtx(), path?: string) {
+  const url = new URL(req.url)
+  const method = path ? 'GET' : req.method === 'HEAD' ? 'GET' : req.method
+  const dispatch = createRouter([{ method, path: path ?? url.pathname, handler }], ctx)
+  const res = await dispatch(req)
+  const type = res.headers.get('content-type') ?? ''
+  const body = type.includes('json') ? await res.json() : await res.text()
+  return { status: res.status, body: body as any, headers: res.headers }
+}

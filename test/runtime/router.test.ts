@@ -1,0 +1,89 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { HttpError, json } from '../../handlers/lib/http.ts'
+import type { Handler } from '../../runtime/context.ts'
+import { createRouter, type Route } from '../../runtime/router.ts'
+import { createTokenGuard } from '../../runtime/token-guard.ts'
+import { fakeCtx } from '../fakes.ts'
+
+const router = suite('createRouter')
+const echo: Handler = async (req, ctx) => json(200, { params: ctx.params, body: req.body ? await req.text() : null })
+const routes: Route[] = [
+  { method: 'GET', path: '/a', handler: echo },
+  { method: 'POST', path: '/a', handler: echo },
+  { method: 'GET', path: '/polls/:id', handler: echo },
+  { method: 'GET', path: '/polls/:id/results.csv', handler: echo },
+  { method: 'GET', path: '/open', handler: echo, public: true },
+  { method: 'GET', path: '/teapot', handler: () => { throw new HttpError(418, 'short and stout', 'details') } },
+  { method: 'GET', path: '/boom', handler: () => { throw new Error('secret internals') } },
+]
+const base = () => { const { params: _p, ...rest } = fakeCtx(); return rest }
+const dispatch = createRouter(routes, base())
+const call = async (d: (r: Request) => Promise<Response>, path: string, init?: RequestInit) => {
+  const res = await d(new Request(`http://localhost${path}`, init))
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers }
+}
+
+router('static and parameter routes, parameters decoded', async () => {
+  assert.equal((await call(dispatch, '/a')).body, { params: {}, body: null })
+  assert.equal((await call(dispatch, '/polls/3EB0%2F1')).body.params, { id: '3EB0/1' })
+  assert.equal((await call(dispatch, '/polls/X/results.csv')).body.params, { id: 'X' })
+  assert.is((await call(dispatch, '/polls/X/resultsXcsv')).status, 404)
+})
+
+router('404 for unknown paths, 405 for a known path with another method', async () => {
+  const nf = await call(dispatch, '/nope')
+  assert.is(nf.status, 404)
+  assert.is(nf.body.success, false)
+  assert.is((await call(dispatch, '/a', { method: 'DELETE' })).status, 405)
+  assert.is((await call(dispatch, '/polls/1', { method: 'POST' })).status, 405)
+})
+
+router('HttpError becomes { success: false, message, error } with its status', async () => {
+  const res = await call(dispatch, '/teapot')
+  assert.is(res.status, 418)
+  assert.equal(res.body, { success: false, message: 'short and stout', error: 'details' })
+})
+
+router('any other error is a 500 that does not leak its message', async () => {
+  const res = await call(dispatch, '/boom')
+  assert.is(res.status, 500)
+  assert.equal(res.body, { success: false, message: 'internal server error' })
+})
+
+router('HEAD answers like GET without a body', async () => {
+  const res = await dispatch(new Request('http://localhost/a', { method: 'HEAD' }))
+  assert.is(res.status, 200)
+  assert.is(await res.text(), '')
+})
+
+router('a body over 64 KiB is 413 whether declared or streamed', async () => {
+  const big = 'x'.repeat(64 * 1024 + 1)
+  assert.is((await call(dispatch, '/a', { method: 'POST', body: big })).status, 413)
+  const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close() } })
+  const res = await dispatch(new Request('http://localhost/a', { method: 'POST', body: stream, duplex: 'half' } as RequestInit))
+  assert.is(res.status, 413)
+  assert.is((await call(dispatch, '/a', { method: 'POST', body: 'small' })).body.body, 'small')
+})
+
+router('the guard protects every non-public route', async () => {
+  const guarded = createRouter(routes, base(), { guard: createTokenGuard('t0ken-t0ken-t0ken') })
+  const denied = await call(guarded, '/a')
+  assert.is(denied.status, 401)
+  assert.is(denied.headers.get('www-authenticate'), 'Bearer')
+  assert.is((await call(guarded, '/a', { headers: { authorization: 'Bearer wrong' } })).status, 401)
+  assert.is((await call(guarded, '/a', { headers: { authorization: 'Bearer t0ken-t0ken-t0ken' } })).status, 200)
+  assert.is((await call(guarded, '/open')).status, 200)
+  assert.is((await call(guarded, '/nope')).status, 404)
+})
+
+router('observe sees each answered request once', async () => {
+  const seen: string[] = []
+  const d = createRouter(routes, base(), { observe: (r, m, s) => seen.push(`${m} ${r} ${s}`) })
+  await d(new Request('http://localhost/polls/1'))
+  await d(new Request('http://localhost/zzz'))
+  assert.equal(seen, ['GET /polls/:id 200', 'GET unmatched 404'])
+})
+
+router.run()

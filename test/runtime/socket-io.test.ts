@@ -1,0 +1,109 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { io as connect, type Socket } from 'socket.io-client'
+import { attachSocketIo, originAllowed } from '../../runtime/socket-io.ts'
+import { createEmitter } from '../../session/events.ts'
+import { fakeSession, memoryPolls, samplePoll, silent } from '../fakes.ts'
+
+const sio = suite('attachSocketIo')
+let server: Server
+let close: () => Promise<void>
+const clients: Socket[] = []
+
+async function start(opts: { status?: 'ready' | 'qr_pending'; token?: string } = {}) {
+  const emitter = createEmitter()
+  const session = fakeSession({ status: opts.status ?? 'qr_pending', qr: 'QR1', user: { id: '1@s.whatsapp.net', name: 'Me' } })
+  server = createServer()
+  const attached = attachSocketIo(server, { session, polls: memoryPolls({ P1: samplePoll() }), emitter, log: silent, apiToken: opts.token ?? null, corsOrigins: [] })
+  close = attached.close
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { emitter, url }
+}
+
+/** Records events in arrival order. */
+function client(url: string, opts: Record<string, unknown> = {}) {
+  const seen: Array<[string, unknown]> = []
+  const s = connect(url, { transports: ['websocket'], reconnection: false, ...opts })
+  clients.push(s)
+  s.onAny((event, payload) => seen.push([event, payload]))
+  return { s, seen }
+}
+
+const until = async (cond: () => boolean, ms = 2000) => {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+sio.after.each(async () => {
+  for (const c of clients.splice(0)) c.close()
+  await close()
+})
+
+sio('a new client gets client_status, qr_code, then initial_poll_data', async () => {
+  const { url } = await start()
+  const { seen } = client(url)
+  await until(() => seen.length >= 3)
+  assert.equal(seen.map(([e]) => e), ['client_status', 'qr_code', 'initial_poll_data'])
+  assert.is(seen[0]![1], 'qr_pending')
+  assert.is(seen[1]![1], 'QR1')
+  assert.equal(seen[2]![1], { P1: samplePoll() })
+})
+
+sio('when ready: client_status, whatsapp_user, initial_poll_data', async () => {
+  const { url } = await start({ status: 'ready' })
+  const { seen } = client(url)
+  await until(() => seen.length >= 3)
+  assert.equal(seen.map(([e]) => e), ['client_status', 'whatsapp_user', 'initial_poll_data'])
+  assert.equal(seen[1]![1], { id: '1@s.whatsapp.net', name: 'Me' })
+})
+
+sio('session events are forwarded under the contract names and shapes', async () => {
+  const { url, emitter } = await start()
+  const { s, seen } = client(url)
+  await until(() => seen.length >= 3)
+  await until(() => s.connected)
+  emitter.emit('poll:new', 'P2', samplePoll({ question: 'New?' }))
+  emitter.emit('poll:update', 'P1', samplePoll())
+  emitter.emit('status', 'connecting')
+  await until(() => seen.length >= 6)
+  assert.equal(seen[3], ['new_poll_sent', { pollMsgId: 'P2', pollData: samplePoll({ question: 'New?' }) }])
+  const p = samplePoll()
+  assert.equal(seen[4], ['poll_update_to_gui', { pollMsgId: 'P1', results: p.results, question: p.question, options: p.options, voters: p.voters, selectableCount: 1 }])
+  assert.equal(seen[5], ['client_status', 'disconnected'])
+})
+
+sio('with API_TOKEN, a connection needs auth.token', async () => {
+  const { url } = await start({ token: 'tok-tok-tok-tok-tok' })
+  const bad = client(url, { auth: { token: 'nope' } })
+  const err = await new Promise<Error>((r) => bad.s.on('connect_error', r))
+  assert.match(err.message, /unauthorized/)
+  const good = client(url, { auth: { token: 'tok-tok-tok-tok-tok' } })
+  await until(() => good.seen.length >= 3)
+})
+
+sio('foreign browser origins are refused', async () => {
+  const { url } = await start()
+  const foreign = client(url, { extraHeaders: { origin: 'https://evil.example' }, transports: ['polling'] })
+  await new Promise<Error>((r) => foreign.s.on('connect_error', r))
+  assert.is(foreign.seen.length, 0)
+})
+
+sio.run()
+
+const origin = suite('originAllowed')
+origin('same-origin, localhost and listed origins only', () => {
+  assert.ok(originAllowed(undefined, 'x', []))
+  assert.ok(originAllowed('http://pollwire.lan:3000', 'pollwire.lan:3000', []))
+  assert.ok(originAllowed('http://localhost:5173', 'pollwire.lan:3000', []))
+  assert.ok(originAllowed('http://127.0.0.1:8080', undefined, []))
+  assert.ok(originAllowed('https://ok.example', undefined, ['https://ok.example']))
+  assert.not.ok(originAllowed('https://evil.example', 'pollwire.lan:3000', []))
+  assert.not.ok(originAllowed('null', undefined, []))
+})
+origin.run()

@@ -1,0 +1,52 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createChatStore } from '../../session/chat-store.ts'
+import { openDb, openMemoryDb } from '../../session/db.ts'
+
+const chats = suite('createChatStore')
+
+chats('groups and people sorted by name, nameless people by number', () => {
+  const store = createChatStore(openMemoryDb())
+  store.upsert([
+    { id: '120363000000000002@g.us', name: 'zeta group' },
+    { id: '15551110002@s.whatsapp.net' },
+    { id: '15551110001@s.whatsapp.net', name: 'Alice' },
+    { id: '120363000000000001@g.us', name: 'Book club' },
+  ])
+  assert.equal(store.list(), [
+    { id: '15551110002@s.whatsapp.net', name: '+15551110002', isGroup: false },
+    { id: '15551110001@s.whatsapp.net', name: 'Alice', isGroup: false },
+    { id: '120363000000000001@g.us', name: 'Book club', isGroup: true },
+    { id: '120363000000000002@g.us', name: 'zeta group', isGroup: true },
+  ])
+})
+
+chats('a later nameless sighting keeps the known name; a new name replaces it', () => {
+  const store = createChatStore(openMemoryDb())
+  store.upsert([{ id: '15551110001@s.whatsapp.net', name: 'Alice' }])
+  store.upsert([{ id: '15551110001@s.whatsapp.net', name: null }])
+  assert.is(store.list()[0]!.name, 'Alice')
+  store.upsert([{ id: '15551110001@s.whatsapp.net', name: 'Alice B.' }])
+  assert.is(store.list()[0]!.name, 'Alice B.')
+})
+
+chats('ignores broadcasts, status and newsletters', () => {
+  const store = createChatStore(openMemoryDb())
+  store.upsert([{ id: 'status@broadcast' }, { id: '123@newsletter' }, { id: '1234@broadcast' }])
+  assert.equal(store.list(), [])
+})
+
+chats('persists across a reopen', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pollwire-chats-'))
+  try {
+    const db = openDb(dir)
+    createChatStore(db).upsert([{ id: '120363000000000001@g.us', name: 'Team' }])
+    db.close()
+    assert.equal(createChatStore(openDb(dir)).list(), [{ id: '120363000000000001@g.us', name: 'Team', isGroup: true }])
+  } finally { rmSync(dir, { recursive: true, force: true }) }
+})
+
+chats.run()
