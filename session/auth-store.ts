@@ -15,6 +15,8 @@ export interface AuthStore {
   isRegistered(): boolean
   /** Forgets credentials and every Signal key, in one transaction. */
   clear(): void
+  /** The phone-number JID of a LID when the mapping is stored; synchronous for hot paths. */
+  pnForLid(lid: string): string | null
   /** LID↔PN lookups straight from the stored mapping keys (never a network query). */
   lidMapping: {
     getLIDForPN(pn: string): Promise<string | null>
@@ -52,6 +54,11 @@ export function createAuthStore(db: Db): AuthStore {
     }
   })
 
+  const pnForLid = (lid: string): string | null => {
+    const pn = readKey('lid-mapping', `${userOf(lid)}_reverse`)
+    return typeof pn === 'string' ? `${pn}@s.whatsapp.net` : null
+  }
+
   const clear = db.transaction(() => {
     db.exec('DELETE FROM auth_creds; DELETE FROM auth_keys;')
   })
@@ -82,15 +89,13 @@ export function createAuthStore(db: Db): AuthStore {
       return !!text && !!decode(text).me?.id
     },
     clear() { clear.immediate() },
+    pnForLid,
     lidMapping: {
       async getLIDForPN(pn) {
         const lid = readKey('lid-mapping', userOf(pn))
         return typeof lid === 'string' ? `${lid}@lid` : null
       },
-      async getPNForLID(lid) {
-        const pn = readKey('lid-mapping', `${userOf(lid)}_reverse`)
-        return typeof pn === 'string' ? `${pn}@s.whatsapp.net` : null
-      },
+      getPNForLID: async (lid) => pnForLid(lid),
     },
   }
 }

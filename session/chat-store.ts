@@ -25,8 +25,17 @@ export function isPollableJid(jid: string): boolean {
 
 const numberOf = (jid: string) => jid.split('@')[0]!
 
+export interface ChatStoreOptions {
+  now?: () => number
+  /**
+   * The id a chat is listed under, or null to leave it out: a person known by LID and by
+   * phone number is one chat (listed by number), and our own account is not a chat.
+   */
+  canonical?: (jid: string) => string | null
+}
+
 /** Chats and contacts kept by us (Baileys 7 has no store), persisted so /get-chats survives restarts. */
-export function createChatStore(db: Db, now: () => number = Date.now): ChatStore {
+export function createChatStore(db: Db, { now = Date.now, canonical = (jid) => jid }: ChatStoreOptions = {}): ChatStore {
   db.exec(SCHEMA)
   const put = db.prepare(`INSERT INTO chats (id, name, is_group, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT(id) DO UPDATE SET name = COALESCE(excluded.name, chats.name), updated_at = excluded.updated_at`)
@@ -34,11 +43,13 @@ export function createChatStore(db: Db, now: () => number = Date.now): ChatStore
   const upsertMany = db.transaction((chats: ChatUpsert[]) => {
     const t = now()
     for (const c of chats) {
-      if (!isPollableJid(c.id)) continue
+      const id = isPollableJid(c.id) ? canonical(c.id) : null
+      if (!id) continue
       const name = c.name?.trim() || null
-      put.run(c.id, name, c.id.endsWith('@g.us') ? 1 : 0, t)
+      put.run(id, name, id.endsWith('@g.us') ? 1 : 0, t)
     }
   })
+  // Cleared on every write; a mapping learned without a chat write shows on the next one.
   let cache: Chat[] | null = null
   return {
     upsert(chats) {
@@ -48,8 +59,13 @@ export function createChatStore(db: Db, now: () => number = Date.now): ChatStore
     },
     list() {
       if (cache) return cache
-      const rows = all.all() as [string, string | null, number][]
-      const chats = rows.map(([id, name, g]) => ({ id, name: name || `+${numberOf(id)}`, isGroup: g === 1 }))
+      // Ids are mapped again on read: a LID stored before its phone number was known merges now.
+      const byId = new Map<string, string | null>()
+      for (const [stored, name] of all.all() as [string, string | null, number][]) {
+        const id = canonical(stored)
+        if (id && (!byId.has(id) || !byId.get(id))) byId.set(id, name)
+      }
+      const chats = [...byId].map(([id, name]) => ({ id, name: name || `+${numberOf(id)}`, isGroup: id.endsWith('@g.us') }))
       chats.sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }) || a.id.localeCompare(b.id))
       return (cache = chats)
     },

@@ -50,3 +50,24 @@ chats('persists across a reopen', () => {
 })
 
 chats.run()
+
+const canon = suite('createChatStore canonical ids')
+canon('a LID chat is listed under its phone number; our own account is left out', () => {
+  const store = createChatStore(openMemoryDb(), {
+    canonical: (jid) => (jid === '15550000001@s.whatsapp.net' ? null : jid === '80000000001@lid' ? '15551110001@s.whatsapp.net' : jid),
+  })
+  store.upsert([{ id: '80000000001@lid', name: 'Alice' }, { id: '15551110001@s.whatsapp.net' }, { id: '15550000001@s.whatsapp.net', name: 'Me' }])
+  assert.equal(store.list(), [{ id: '15551110001@s.whatsapp.net', name: 'Alice', isGroup: false }])
+})
+canon.run()
+
+const late = suite('createChatStore late mapping')
+late('a LID row stored before its mapping merges with the phone-number row once known', () => {
+  const map = new Map<string, string>()
+  const store = createChatStore(openMemoryDb(), { canonical: (jid) => map.get(jid) ?? jid })
+  store.upsert([{ id: '80000000001@lid', name: 'Alice' }])
+  map.set('80000000001@lid', '15551110001@s.whatsapp.net')
+  store.upsert([{ id: '15551110001@s.whatsapp.net' }])
+  assert.equal(store.list(), [{ id: '15551110001@s.whatsapp.net', name: 'Alice', isGroup: false }])
+})
+late.run()

@@ -1,0 +1,31 @@
+import type { Route } from '../runtime/router.ts'
+import { getAllPollData } from './get-all-poll-data.ts'
+import { getChats } from './get-chats.ts'
+import { health } from './health.ts'
+import { logout } from './logout.ts'
+import { metrics } from './metrics.ts'
+import { openApi } from './openapi.ts'
+import { pairingCode } from './pairing-code.ts'
+import { poll } from './poll.ts'
+import { pollResultsCsv } from './poll-results-csv.ts'
+import { pollVotes } from './poll-votes.ts'
+import { qrSvg } from './qr-svg.ts'
+import { sendPoll } from './send-poll.ts'
+import { status } from './status.ts'
+
+/** The whole HTTP API on one screen. `public` routes skip the API token (health checks, the API description). */
+export const routes: Route[] = [
+  { method: 'GET', path: '/status', handler: status },
+  { method: 'POST', path: '/send-poll', handler: sendPoll },
+  { method: 'GET', path: '/get-chats', handler: getChats },
+  { method: 'POST', path: '/logout', handler: logout },
+  { method: 'GET', path: '/get-all-poll-data', handler: getAllPollData },
+  { method: 'GET', path: '/health', handler: health, public: true },
+  { method: 'GET', path: '/polls/:id', handler: poll },
+  { method: 'GET', path: '/polls/:id/votes', handler: pollVotes },
+  { method: 'GET', path: '/polls/:id/results.csv', handler: pollResultsCsv },
+  { method: 'POST', path: '/pairing-code', handler: pairingCode },
+  { method: 'GET', path: '/status/qr.svg', handler: qrSvg },
+  { method: 'GET', path: '/metrics', handler: metrics },
+  { method: 'GET', path: '/openapi.json', handler: openApi, public: true },
+]

@@ -1,0 +1,272 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API, written by hand from API.md. It is data, not
+ * generated from the route table, so it can say what the table cannot (bodies, answers);
+ * test/handlers/openapi.test.ts keeps the two in step.
+ */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const jsonBody = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } })
+const failure = (description: string) => jsonBody(ref('Failure'), description)
+/** Every route but /health answers 401 when API_TOKEN is set and the token is missing or wrong. */
+const unauthorized = { $ref: '#/components/responses/Unauthorized' }
+const idParam = { name: 'id', in: 'path', required: true, description: 'the poll message id (pollMsgId)', schema: { type: 'string' } }
+const STATUS = ['ready', 'qr_pending', 'disconnected', 'logged_out']
+const VOTE_STATUS = ['counted', 'superseded', 'duplicate', 'late', 'pending', 'rejected']
+
+const schemas = {
+  Failure: {
+    type: 'object',
+    required: ['success', 'message'],
+    properties: {
+      success: { const: false },
+      message: { type: 'string', description: 'readable reason, shown to the user as is' },
+      error: { type: 'string', description: 'details, e.g. what WhatsApp answered' },
+    },
+  },
+  User: {
+    type: 'object',
+    required: ['id', 'name'],
+    properties: { id: { type: 'string', description: 'own JID' }, name: { type: 'string', description: 'push name' }, lid: { type: 'string' } },
+  },
+  Status: {
+    type: 'object',
+    required: ['status', 'qrCode', 'user'],
+    properties: {
+      status: { enum: STATUS },
+      qrCode: { type: ['string', 'null'], description: 'set only while status is qr_pending' },
+      user: { oneOf: [ref('User'), { type: 'null' }], description: 'set only while status is ready' },
+      state: { enum: [...STATUS, 'connecting'], description: 'the session state before it is folded into the four public ones' },
+    },
+  },
+  Chat: {
+    type: 'object',
+    required: ['id', 'name', 'isGroup'],
+    properties: { id: { type: 'string' }, name: { type: 'string' }, isGroup: { type: 'boolean' } },
+  },
+  SendPollRequest: {
+    type: 'object',
+    required: ['chatId', 'question', 'options'],
+    properties: {
+      chatId: { type: 'string', description: 'a JID: …@s.whatsapp.net, …@g.us or …@lid' },
+      question: { type: 'string', minLength: 1, maxLength: 255 },
+      options: { type: 'array', minItems: 1, maxItems: 12, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 100 } },
+      allowMultipleAnswers: { type: 'boolean', default: false, description: 'true → any number of options (selectableCount 0), false → one (1)' },
+    },
+  },
+  Poll: {
+    type: 'object',
+    required: ['question', 'options', 'optionHashes', 'results', 'voters', 'chatId', 'timestamp', 'selectableCount'],
+    properties: {
+      question: { type: 'string' },
+      options: { type: 'array', items: { type: 'string' }, description: 'original order' },
+      optionHashes: { type: 'object', additionalProperties: { type: 'string' }, description: 'sha256 hex of the option text → option text' },
+      results: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'option text → current voters who chose it' },
+      voters: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "voter JID → current selection as option hashes" },
+      chatId: { type: 'string' },
+      timestamp: { type: 'integer', description: 'milliseconds' },
+      selectableCount: { type: 'integer', enum: [0, 1], description: '0 = any number of options, 1 = single choice' },
+    },
+  },
+  Vote: {
+    type: 'object',
+    required: ['voter', 'selected', 'senderTimestamp', 'receivedAt', 'status'],
+    properties: {
+      voter: { type: 'string' },
+      selected: { type: 'array', items: { type: 'string' }, description: 'option texts' },
+      senderTimestamp: { type: 'integer', description: 'milliseconds, as the voter sent it' },
+      receivedAt: { type: 'integer', description: 'milliseconds, when this server got it' },
+      status: { enum: VOTE_STATUS },
+      reason: { type: 'string', description: 'why a vote is pending or rejected' },
+    },
+  },
+}
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'pollwire',
+    version: '0.1.0',
+    description: 'Self-hosted WhatsApp poll server. Live updates are Socket.IO events on the same port: '
+      + 'qr_code, client_status, whatsapp_user, initial_poll_data, new_poll_sent, poll_update_to_gui.',
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  servers: [{ url: 'http://127.0.0.1:3000' }],
+  // The token is required only when the server runs with API_TOKEN; the empty requirement says "or none".
+  security: [{ bearerAuth: [] }, {}],
+  paths: {
+    '/status': {
+      get: {
+        operationId: 'getStatus', summary: 'Connection state, the QR while pairing, the account while ready',
+        responses: {
+          200: jsonBody(ref('Status'), 'the state'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/status/qr.svg': {
+      get: {
+        operationId: 'getQrSvg', summary: 'The current pairing QR as an SVG image',
+        responses: {
+          200: { description: 'the QR', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
+          404: failure('no QR is pending'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/send-poll': {
+      post: {
+        operationId: 'sendPoll', summary: 'Sends a poll and starts tracking its votes',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('SendPollRequest') } } },
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'message', 'pollMsgId'],
+            properties: { success: { const: true }, message: { type: 'string' }, pollMsgId: { type: 'string' } },
+          }, 'sent'),
+          400: failure('bad input'),
+          413: failure('body too large'),
+          415: failure('body is not JSON'),
+          502: failure('WhatsApp rejected the send'),
+          503: failure('WhatsApp is not connected'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/get-chats': {
+      get: {
+        operationId: 'getChats', summary: 'Groups and individual chats, sorted by name',
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'chats'],
+            properties: { success: { const: true }, chats: { type: 'array', items: ref('Chat') } },
+          }, 'the chats'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/logout': {
+      post: {
+        operationId: 'logout', summary: 'Unlinks the device, clears the credentials and starts a fresh pairing',
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'message'],
+            properties: { success: { const: true }, message: { type: 'string' } },
+          }, 'logged out'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/get-all-poll-data': {
+      get: {
+        operationId: 'getAllPollData', summary: 'Every poll with its live tally',
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'polls'],
+            properties: { success: { const: true }, polls: { type: 'object', additionalProperties: ref('Poll'), description: 'pollMsgId → poll' } },
+          }, 'the polls'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/health': {
+      get: {
+        operationId: 'getHealth', summary: 'Liveness of the store and the WhatsApp state (no token needed)',
+        security: [],
+        responses: {
+          200: jsonBody(ref('Health'), 'the store answers'),
+          503: jsonBody(ref('Health'), 'the store does not answer'),
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'getMetrics', summary: 'Prometheus text: votes received / decrypted / failed / pending, polls, reconnects, HTTP requests',
+        responses: {
+          200: { description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+          401: unauthorized,
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApi', summary: 'This document (no token needed: it says nothing the source does not)',
+        security: [],
+        responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+    '/polls/{id}': {
+      get: {
+        operationId: 'getPoll', summary: 'One poll with its live tally',
+        parameters: [idParam],
+        responses: {
+          200: jsonBody({
+            allOf: [ref('Poll'), { type: 'object', required: ['success', 'pollMsgId'], properties: { success: { const: true }, pollMsgId: { type: 'string' } } }],
+          }, 'the poll'),
+          404: failure('unknown poll'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/polls/{id}/votes': {
+      get: {
+        operationId: 'getPollVotes', summary: 'Every vote received for the poll, oldest first',
+        parameters: [idParam],
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'votes'],
+            properties: { success: { const: true }, votes: { type: 'array', items: ref('Vote') } },
+          }, 'the vote history'),
+          404: failure('unknown poll'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/polls/{id}/results.csv': {
+      get: {
+        operationId: 'getPollResultsCsv', summary: '`option,votes` rows, a blank line, then `voter,options` rows',
+        parameters: [idParam],
+        responses: {
+          200: { description: 'the results', content: { 'text/csv': { schema: { type: 'string' } } } },
+          404: failure('unknown poll'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/pairing-code': {
+      post: {
+        operationId: 'requestPairingCode', summary: 'Links by an 8-character code typed on the phone instead of a QR',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: {
+            type: 'object', required: ['phoneNumber'],
+            properties: { phoneNumber: { type: 'string', description: 'international number, digits only', examples: ['15551234567'] } },
+          } } },
+        },
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'code'],
+            properties: { success: { const: true }, code: { type: 'string', examples: ['ABCD-EFGH'] } },
+          }, 'the code to type on the phone'),
+          400: failure('bad phone number'),
+          409: failure('already linked'),
+          502: failure('WhatsApp did not issue a code'),
+          503: failure('not connected to WhatsApp yet'),
+          401: unauthorized,
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', description: 'the API_TOKEN; Socket.IO takes it as auth.token' },
+    },
+    schemas: {
+      ...schemas,
+      Health: {
+        type: 'object',
+        required: ['ok', 'whatsapp', 'store'],
+        properties: { ok: { type: 'boolean' }, whatsapp: { enum: STATUS }, store: { enum: ['ok', 'error'] } },
+      },
+    },
+    responses: { Unauthorized: failure('missing or wrong API token (Authorization: Bearer <token>)') },
+  },
+} as const

@@ -1,0 +1,6 @@
+import type { Handler } from '../runtime/context.ts'
+import { json } from './lib/http.ts'
+import { openApiDocument } from './lib/openapi.ts'
+
+/** GET /openapi.json — the OpenAPI 3.1 description of this API. */
+export const openApi: Handler = () => json(200, openApiDocument)

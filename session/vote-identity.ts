@@ -1,0 +1,181 @@
+import type { Logger } from 'pino'
+import type { RawVote } from './poll-types.ts'
+
+/** Baileys' signalRepository.lidMapping, as far as the vote engine uses it. */
+export interface LidMapping {
+  getLIDForPN(pn: string): Promise<string | null | undefined>
+  getPNForLID(lid: string): Promise<string | null | undefined>
+}
+
+export type OwnIdentity = () => { pn?: string; lid?: string }
+
+/** One person behind a vote: the JIDs the vote named, and both addresses where known. */
+export interface Person {
+  /** phone-number JID, no device */
+  pn?: string
+  /** LID, no device */
+  lid?: string
+  /** the JIDs the vote itself carried, as sent (they may carry a device suffix) */
+  named: string[]
+  /** the kind of address the vote came from */
+  addressedAs?: 'pn' | 'lid'
+}
+
+export const isLid = (jid: string): boolean => jid.endsWith('@lid') || jid.endsWith('@hosted.lid')
+export const isPn = (jid: string): boolean => jid.endsWith('@s.whatsapp.net') || jid.endsWith('@c.us') || jid.endsWith('@hosted')
+
+/** The sender as the vote names it (not for own votes): the participant in a group, else the chat. */
+export function namedSender(raw: RawVote): Person {
+  const p: Person = { named: [] }
+  const first = raw.participant ?? raw.chatId
+  const alt = raw.participant ? raw.participantAlt : raw.remoteJidAlt
+  for (const jid of [first, alt]) {
+    if (!jid) continue
+    p.named.push(jid)
+    const n = norm(jid)
+    if (!n) continue
+    if (isLid(n)) p.lid ??= n
+    else if (isPn(n)) p.pn ??= n
+    else continue
+    p.addressedAs ??= isLid(n) ? 'lid' : 'pn'
+  }
+  return p
+}
+
+/** A voter is counted under the phone-number JID when it is known, else under the LID. */
+export function voterKey(p: Person): string | undefined {
+  return p.pn ?? p.lid
+}
+
+/**
+ * Knows which LID belongs to which phone number: from the votes themselves (a LID-addressed
+ * vote carries the PN as its alt JID), from Baileys' mapping store, and from the merges the
+ * engine persisted. Lookups are bounded in time: a slow key store or a usync query that
+ * never answers must not hold back the journaling of a whole batch.
+ */
+export function createPersonResolver(deps: {
+  identity: OwnIdentity
+  lidMapping: LidMapping
+  log: Logger
+  lookupTimeoutMs?: number
+}) {
+  // Pairs seen on votes, asked for, or merged, in memory only: after a restart Baileys' own
+  // mapping store (which records every pair a message shows) answers for them.
+  const lidToPn = new Map<string, string>()
+  const pnToLid = new Map<string, string>()
+  const timeoutMs = deps.lookupTimeoutMs ?? 1000
+
+  /** Records a pair. The first pair known for a LID wins. */
+  function learn(pn: string, lid: string): void {
+    if (lidToPn.has(lid)) return
+    lidToPn.set(lid, pn)
+    if (!pnToLid.has(pn)) pnToLid.set(pn, lid)
+  }
+
+  function own(): Person {
+    const { pn, lid } = deps.identity()
+    const p: Person = { named: [] }
+    if (pn) { p.pn = norm(pn); p.named.push(pn) }
+    if (lid) { p.lid = norm(lid); p.named.push(lid) }
+    return p
+  }
+
+  /** What the vote alone (plus pairs already known) says about its sender. Synchronous. */
+  function fromRaw(raw: RawVote): Person {
+    if (raw.fromMe) return own()
+    const p = namedSender(raw)
+    // Only LID → PN from votes (one map insert per new person on the hot path): that is what
+    // keys a later LID-only vote; a PN-only vote that needs the LID asks Baileys, who caches it.
+    if (p.lid && p.pn) { if (!lidToPn.has(p.lid)) lidToPn.set(p.lid, p.pn) }
+    else if (p.lid) p.pn = lidToPn.get(p.lid)
+    else if (p.pn) p.lid = pnToLid.get(p.pn)
+    return p
+  }
+
+  /** Asks the mapping store for the PN of a LID-only voter (needed for the voter key). */
+  async function completePn(p: Person): Promise<void> {
+    if (p.pn || !p.lid) return
+    const pn = lidToPn.get(p.lid) ?? norm(await bounded(() => deps.lidMapping.getPNForLID(p.lid!), p.lid))
+    if (!pn) return
+    p.pn = pn
+    learn(pn, p.lid)
+  }
+
+  /** Asks for the LID of a PN-only voter: only when no pair decrypted, as it may cost a usync query. */
+  async function completeLid(p: Person): Promise<void> {
+    if (p.lid || !p.pn) return
+    const lid = pnToLid.get(p.pn) ?? norm(await bounded(() => deps.lidMapping.getLIDForPN(p.pn!), p.pn))
+    if (!lid) return
+    p.lid = lid
+    learn(p.pn, lid)
+  }
+
+  async function bounded(fn: () => Promise<string | null | undefined>, jid: string): Promise<string | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs) })
+      return (await Promise.race([fn(), timeout])) ?? undefined
+    } catch (err) {
+      deps.log.warn({ err, jid }, 'lid mapping lookup failed')
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return {
+    learn,
+    own,
+    fromRaw,
+    completePn,
+    completeLid,
+  }
+}
+
+export type PersonResolver = ReturnType<typeof createPersonResolver>
+
+/** Own JIDs a poll creator may have been signed with: without device first, then as given. */
+export function creatorCandidates(identity: { pn?: string; lid?: string }): string[] {
+  const out: string[] = []
+  for (const j of [norm(identity.pn), norm(identity.lid), identity.pn, identity.lid]) if (j && !out.includes(j)) out.push(j)
+  return out
+}
+
+/** The candidates with the one that last worked for this poll first. */
+export function withHint(candidates: string[], hint: string | undefined): string[] {
+  if (!hint || candidates[0] === hint) return candidates
+  return [hint, ...candidates.filter((c) => c !== hint)]
+}
+
+/**
+ * Voter JIDs to try: the kind that worked last for this poll first ('pn' or 'lid'), else the
+ * JID the vote was addressed from (what Baileys itself would sign with); then the other
+ * address; then the JIDs exactly as carried (a device suffix would be unusual but possible).
+ */
+export function voterCandidates(p: Person, prefer: 'pn' | 'lid' | undefined): string[] {
+  const out: string[] = []
+  const add = (j: string | undefined) => { if (j && !out.includes(j)) out.push(j) }
+  const kind = prefer ?? p.addressedAs
+  if (kind === 'lid') { add(p.lid); add(p.pn) } else { add(p.pn); add(p.lid) }
+  for (const j of p.named) add(j)
+  return out
+}
+
+/**
+ * jidNormalizedUser without its allocations on the hot path: drops the device (and agent) of
+ * `user_agent:device@server`, maps c.us to s.whatsapp.net, answers '' for a non-JID.
+ */
+export function norm(jid: string | undefined): string {
+  if (!jid) return ''
+  const at = jid.indexOf('@')
+  if (at < 0) return ''
+  let user = jid.slice(0, at)
+  let server = jid.slice(at + 1)
+  const colon = user.indexOf(':')
+  if (colon >= 0) user = user.slice(0, colon)
+  const under = user.indexOf('_')
+  if (under >= 0) user = user.slice(0, under)
+  if (server === 'c.us') server = 's.whatsapp.net'
+  else if (colon < 0 && under < 0) return jid
+  return `${user}@${server}`
+}

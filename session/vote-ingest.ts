@@ -1,0 +1,270 @@
+import type { Logger } from 'pino'
+import { tx } from './db.ts'
+import type { Db } from './db.ts'
+import type { Emitter } from './events.ts'
+import type { PollStoreDb, RowDerived, StoredVote } from './poll-store.ts'
+import type { RawVote } from './poll-types.ts'
+import { deriveVote } from './vote-derive.ts'
+import type { Derived } from './vote-derive.ts'
+import { creatorCandidates, isLid } from './vote-identity.ts'
+import type { OwnIdentity, Person, PersonResolver } from './vote-identity.ts'
+import type { PollState, VoteState } from './vote-state.ts'
+
+export interface IngestItem { raw: RawVote; hash: string }
+
+/** A journal row being (re)derived: a new sighting to insert, or a stored row to update. */
+interface Work {
+  seq: number
+  hash: string
+  raw: RawVote
+  confirmed: boolean
+  /** the stored row, when this is a re-derivation */
+  prev?: StoredVote
+  person?: Person
+  derived?: Derived
+}
+
+interface Dup { seq: number; hash: string; raw: RawVote; dupOf: number; confirmed: boolean }
+
+interface SettleOpts {
+  dups?: Dup[]
+  enrich?: Array<{ seq: number; raw: RawVote }>
+  /** other sightings of persons (repeats, lookups): any LID↔PN pair they show may merge two voters */
+  persons?: Person[]
+  /** polls whose poll:update is left to the caller (it announces them as new) */
+  quiet?: ReadonlySet<string>
+}
+
+const NOBODY: Person = { named: [] }
+
+/**
+ * The write path of the vote engine: derive (decrypt, check, key by person), commit in one
+ * transaction, then apply to memory and announce. Every function here runs inside the
+ * engine's exclusive section, one at a time.
+ */
+export function createIngest(deps: {
+  db: Db
+  store: PollStoreDb
+  state: VoteState
+  resolver: PersonResolver
+  identity: OwnIdentity
+  emitter: Emitter
+  log: Logger
+  now: () => number
+}) {
+  const { db, store, state, resolver, log } = deps
+
+  /** One group commit: new sightings are journaled, repeats become duplicates or enrich the first. */
+  async function batch(items: readonly IngestItem[]): Promise<void> {
+    const works: Work[] = []
+    const dups: Dup[] = []
+    const enrich: Array<{ seq: number; raw: RawVote }> = []
+    const retryAfter: number[] = []
+    // Signal-layer sightings of this batch, for an upsert sighting in the same batch to confirm.
+    const inBatch = new Map<number, { raw: RawVote; confirmed: boolean }>()
+    const persons: Person[] = []
+    for (const { raw, hash } of items) {
+      const first = state.dedup.get(hash)
+      if (first === undefined) {
+        const seq = state.nextSeq()
+        state.dedup.set(hash, seq)
+        if (raw.source === 'signal') state.lastSignal.set(hash, seq)
+        const w: Work = { seq, hash, raw, confirmed: false }
+        works.push(w)
+        if (raw.source === 'signal') inBatch.set(seq, w)
+        continue
+      }
+      persons.push(resolver.fromRaw(raw))
+      // The Signal-layer sighting and the messages.upsert one are the same delivery: the
+      // later one only fills in the message id and alt JIDs. Anything else is a redelivery.
+      const sig = state.lastSignal.get(hash)
+      if (raw.source !== 'signal' && sig !== undefined) {
+        state.lastSignal.delete(hash)
+        const target = inBatch.get(sig)
+        if (target) {
+          target.raw = filled(target.raw, raw)
+          target.confirmed = true
+        } else {
+          enrich.push({ seq: sig, raw })
+          if (state.pendingNoKey.has(sig)) retryAfter.push(sig)
+        }
+        continue
+      }
+      const seq = state.nextSeq()
+      if (raw.source === 'signal') state.lastSignal.set(hash, seq)
+      const d: Dup = { seq, hash, raw, dupOf: first, confirmed: false }
+      dups.push(d)
+      if (raw.source === 'signal') inBatch.set(seq, d)
+    }
+    await settle(works, { dups, enrich, persons })
+    if (retryAfter.length) await retry(retryAfter)
+  }
+
+  /** Re-derives stored pending rows (a mapping or a poll became known). Returns how many resolved. */
+  async function retry(seqs: readonly number[], quiet?: ReadonlySet<string>): Promise<number> {
+    const rows = store.bySeqs(seqs).filter((r) => r.state === 'pending')
+    if (!rows.length) return 0
+    const works = rows.map((r): Work => ({ seq: r.seq, hash: r.hash, raw: r.raw, confirmed: r.confirmed, prev: r }))
+    await settle(works, { quiet })
+    return works.filter((w) => w.derived?.state !== 'pending').length
+  }
+
+  /** Persons counted under a LID whose PN has become known since: merge them. Returns how many. */
+  async function mergeKnown(): Promise<number> {
+    const people = [...state.lidVoters].filter(([, polls]) => polls.size).map(([lid]): Person => ({ lid, named: [lid] }))
+    await Promise.all(people.map((p) => resolver.completePn(p)))
+    const before = state.merged.size
+    await settle([], { persons: people })
+    return state.merged.size - before
+  }
+
+  /**
+   * Re-derives every row of one poll (or of all) from its raw columns alone — decryption,
+   * checks, voter keys — writes back what differs, and reloads the tallies from that.
+   */
+  async function rebuild(pollId?: string): Promise<void> {
+    const seqs = pollId ? state.rowsByPoll.get(pollId) ?? [] : [...state.rowsByPoll.values()].flat()
+    const works = store.bySeqs(seqs).filter((r) => r.state !== 'dup')
+      .map((r): Work => ({ seq: r.seq, hash: r.hash, raw: r.raw, confirmed: r.confirmed, prev: r }))
+    await derive(works)
+    const merges = mergesFor(works, [])
+    tx(db, () => {
+      for (const w of works) if (changedRow(w.prev!, w.derived!)) store.setDerived(w.seq, w.derived!)
+      for (const m of merges) store.addPerson(m.lid, m.pn)
+    })
+    state.load()
+  }
+
+  /** Decrypts and checks each row; asks the LID mapping only where the vote alone is not enough. */
+  async function derive(works: Work[]): Promise<void> {
+    const own = creatorCandidates(deps.identity())
+    for (const w of works) if (state.polls.has(w.raw.pollId)) w.person = resolver.fromRaw(w.raw)
+    const lidOnly = works.filter((w) => w.person?.lid && !w.person.pn)
+    if (lidOnly.length) await Promise.all(lidOnly.map((w) => resolver.completePn(w.person!)))
+    for (const w of works) w.derived = deriveVote(w.raw, state.polls.get(w.raw.pollId), w.person ?? NOBODY, own)
+    // Last resort for a vote no pair decrypts: the voter's LID from Baileys (maybe a usync query).
+    const noKey = works.filter((w) => w.derived!.state === 'pending' && w.person?.pn && !w.person.lid)
+    if (!noKey.length) return
+    await Promise.all(noKey.map((w) => resolver.completeLid(w.person!)))
+    for (const w of noKey) if (w.person!.lid) w.derived = deriveVote(w.raw, state.polls.get(w.raw.pollId), w.person!, own)
+  }
+
+  async function settle(works: Work[], opts: SettleOpts): Promise<void> {
+    await derive(works)
+    const merges = mergesFor(works, opts.persons)
+    const promoted = new Set<PollState>()
+    const hinted = new Set<PollState>()
+    for (const w of works) {
+      const p = state.polls.get(w.raw.pollId)
+      if (!p) continue
+      if (w.derived!.state === 'ok' && p.status === 'failed') promoted.add(p)
+      if (p.creatorHint && p.creatorHint !== p.savedCreator) hinted.add(p)
+    }
+
+    try {
+      tx(db, () => {
+        for (const w of works) {
+          const d = w.derived!
+          if (!w.prev) store.insertVote(w.seq, w.hash, w.raw, d, w.confirmed)
+          else if (changedRow(w.prev, d)) store.setDerived(w.seq, d)
+        }
+        for (const d of opts.dups ?? []) store.insertVote(d.seq, d.hash, d.raw, { state: 'dup', dupOf: d.dupOf }, d.confirmed)
+        for (const e of opts.enrich ?? []) store.enrich(e.seq, e.raw)
+        for (const m of merges) store.addPerson(m.lid, m.pn)
+        for (const p of hinted) store.setCreator(p.id, p.creatorHint!)
+        for (const p of promoted) store.setStatus(p.id, 'sent', undefined, deps.now())
+      })
+    } catch (err) {
+      // Memory ran ahead of the database (sequence numbers, dedup): start over from what is on disk.
+      log.error({ err, votes: works.length }, 'vote commit failed')
+      state.load()
+      throw err
+    }
+
+    const changed = new Set<PollState>()
+    for (const w of works) applyWork(w, changed)
+    for (const d of opts.dups ?? []) { state.addRow(d.raw.pollId, d.seq); state.counts.dup++ }
+    for (const p of hinted) p.savedCreator = p.creatorHint
+    for (const m of merges) for (const p of state.merge(m.lid, m.pn)) changed.add(p)
+    for (const p of promoted) {
+      log.warn({ pollMsgId: p.id }, 'vote for a poll marked failed: it went out after all')
+      p.status = 'sent'
+      p.reason = undefined
+    }
+    announce(changed, promoted, opts.quiet)
+  }
+
+  function applyWork(w: Work, changed: Set<PollState>): void {
+    const d = w.derived!
+    const pollId = w.raw.pollId
+    if (w.prev) {
+      state.clearPending(w.seq, pollId)
+      if (w.prev.state === 'ok') state.counts.ok--
+      else if (w.prev.state === 'rejected') state.counts.rejected--
+    } else {
+      state.addRow(pollId, w.seq)
+    }
+    if (d.state === 'pending') return state.setPending(w.seq, pollId, d.reason)
+    if (d.state === 'rejected') { state.counts.rejected++; return }
+    state.counts.ok++
+    const p = state.polls.get(pollId)!
+    if (state.applyOk(p, d.voterKey, state.ballot(p, w.raw.senderTimestampMs, w.hash, d.mask, d.selected))) changed.add(p)
+  }
+
+  /**
+   * LID↔PN pairs that join two voters: a person counted under a LID (their PN unknown then)
+   * now shows up with both. Rare; checked with one map lookup per vote.
+   */
+  function mergesFor(works: readonly Work[], others: readonly Person[] = []): Array<{ lid: string; pn: string }> {
+    const lidKeys = new Set<string>()
+    for (const w of works) {
+      const d = w.derived!
+      if (d.state === 'ok' && isLid(d.voterKey)) lidKeys.add(d.voterKey)
+    }
+    const out: Array<{ lid: string; pn: string }> = []
+    const consider = (p: Person | undefined) => {
+      if (!p?.pn || !p.lid || !(state.lidVoters.get(p.lid)?.size || lidKeys.has(p.lid))) return
+      if (!state.merged.has(p.lid) && !out.some((m) => m.lid === p.lid)) out.push({ lid: p.lid, pn: p.pn })
+    }
+    for (const w of works) consider(w.person)
+    for (const p of others) consider(p)
+    for (const m of out) resolver.learn(m.pn, m.lid)
+    return out
+  }
+
+  function announce(changed: Set<PollState>, promoted: Set<PollState>, quiet?: ReadonlySet<string>): void {
+    for (const p of promoted) {
+      const wasListed = p.listed
+      p.listed = true
+      if (!wasListed) emit('poll:new', p)
+    }
+    for (const p of changed) {
+      if (p.listed && !promoted.has(p) && !quiet?.has(p.id)) emit('poll:update', p)
+    }
+  }
+
+  function emit(event: 'poll:new' | 'poll:update', p: PollState): void {
+    try {
+      deps.emitter.emit(event, p.id, state.view(p))
+    } catch (err) {
+      log.error({ err, pollMsgId: p.id, event }, 'poll listener failed')
+    }
+  }
+
+  return { batch, retry, mergeKnown, rebuild, emit }
+}
+
+function changedRow(a: RowDerived, b: RowDerived): boolean {
+  return a.state !== b.state || a.reason !== b.reason || a.voterKey !== b.voterKey || a.creatorJid !== b.creatorJid
+    || a.voterJid !== b.voterJid || (a.selected ?? []).join() !== (b.selected ?? []).join() || a.mask !== b.mask
+}
+
+function filled(first: RawVote, later: RawVote): RawVote {
+  return {
+    ...first,
+    msgId: first.msgId ?? later.msgId,
+    remoteJidAlt: first.remoteJidAlt ?? later.remoteJidAlt,
+    participant: first.participant ?? later.participant,
+    participantAlt: first.participantAlt ?? later.participantAlt,
+  }
+}
