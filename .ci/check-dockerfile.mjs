@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -115,7 +115,10 @@ async function main() {
   const baseEnv = {
     PATH: process.env.PATH, HOME: home,
     npm_config_cache: npmCache, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false',
-    ...(OFFLINE ? { npm_config_offline: 'true' } : {}),
+    // Offline, npm must find every packument in the cache. An install that wrote the cache
+    // stored full documents, while `npm ci` asks for the abbreviated ones unless `before` is
+    // set; a date in the far future selects the same versions and the cached documents.
+    ...(OFFLINE ? { npm_config_offline: 'true', npm_config_before: '2100-01-01' } : {}),
   }
 
   try {
@@ -131,12 +134,15 @@ async function main() {
       } else if (op === 'COPY') {
         const parts = args.split(/\s+/).filter((p) => !p.startsWith('--'))
         const dest = parts.pop()
+        const destAbs = resolve(app, dest.startsWith('/') ? relative(workdir ?? '/', dest) : dest)
+        if (!(destAbs + sep).startsWith(app + sep)) fail(`COPY to ${dest}: outside WORKDIR, cannot be checked here`)
         for (const src of parts) {
           const from = join(ROOT, src)
           if (!existsSync(from)) fail(`COPY ${src}: no such file in the build context`)
-          const to = resolve(app, dest.startsWith('/') ? relative(workdir ?? '/', dest) : dest, statSync(from).isDirectory() || !dest.endsWith('/') ? '' : src)
-          const target = statSync(from).isDirectory() || !dest.endsWith('/') ? to : to
-          cpSync(from, target, { recursive: true, filter: (p) => !ignored(relative(ROOT, p)) })
+          // Docker copies a directory's contents; a file goes into a `dir/` destination by name.
+          const into = statSync(from).isDirectory() ? destAbs
+            : dest.endsWith('/') || parts.length > 1 ? join(destAbs, basename(src)) : destAbs
+          cpSync(from, into, { recursive: true, filter: (p) => !ignored(relative(ROOT, p)) })
         }
         say(`COPY ${args}`)
       } else if (op === 'RUN') {

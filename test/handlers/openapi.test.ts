@@ -1,0 +1,162 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { routes } from '../../handlers/index.ts'
+import { openApi } from '../../handlers/openapi.ts'
+import { openApiDocument } from '../../handlers/lib/openapi.ts'
+import type { Context } from '../../runtime/context.ts'
+import { fakeCtx, fakeSession, get, invoke, memoryPolls, post, samplePoll } from '../fakes.ts'
+
+type Json = any
+const doc: Json = JSON.parse(JSON.stringify(openApiDocument))
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
+const toOpenApi = (path: string) => path.replace(/:([A-Za-z_]+)/g, '{$1}')
+
+function operations(): Array<{ method: string; path: string; op: Json }> {
+  const out = []
+  for (const [path, item] of Object.entries<Json>(doc.paths)) {
+    for (const m of METHODS) if (item[m]) out.push({ method: m.toUpperCase(), path, op: item[m] })
+  }
+  return out
+}
+
+function resolve(ref: string): Json {
+  assert.ok(ref.startsWith('#/'), `only local refs: ${ref}`)
+  let at: Json = doc
+  for (const key of ref.slice(2).split('/')) {
+    at = at?.[key]
+    assert.ok(at !== undefined, `dangling $ref ${ref}`)
+  }
+  return at
+}
+
+/** The JSON Schema subset the document uses; enough to hold handlers to what it promises. */
+function check(schema: Json, value: unknown, at = '$'): string[] {
+  if (schema.$ref) return check(resolve(schema.$ref), value, at)
+  const errs: string[] = []
+  if (schema.allOf) for (const s of schema.allOf) errs.push(...check(s, value, at))
+  if (schema.oneOf) {
+    const fits = schema.oneOf.filter((s: Json) => check(s, value, at).length === 0).length
+    if (fits !== 1) errs.push(`${at}: matches ${fits} of oneOf`)
+  }
+  if ('const' in schema && value !== schema.const) errs.push(`${at}: ${JSON.stringify(value)} is not ${JSON.stringify(schema.const)}`)
+  if (schema.enum && !schema.enum.includes(value)) errs.push(`${at}: ${JSON.stringify(value)} not in ${schema.enum}`)
+  if (schema.type) {
+    const types: string[] = Array.isArray(schema.type) ? schema.type : [schema.type]
+    const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value
+    if (!types.includes(actual) && !(actual === 'integer' && types.includes('number'))) errs.push(`${at}: ${actual} is not ${types}`)
+  }
+  if (Array.isArray(value) && schema.items) value.forEach((v, i) => errs.push(...check(schema.items, v, `${at}[${i}]`)))
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const obj = value as Record<string, unknown>
+    for (const key of schema.required ?? []) if (!(key in obj)) errs.push(`${at}: missing ${key}`)
+    for (const [key, v] of Object.entries(obj)) {
+      if (schema.properties?.[key]) errs.push(...check(schema.properties[key], v, `${at}.${key}`))
+      else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') errs.push(...check(schema.additionalProperties, v, `${at}.${key}`))
+    }
+  }
+  return errs
+}
+
+// ---
+
+const table = suite('openapi: route table')
+
+table('is an OpenAPI 3.1 document', () => {
+  assert.is(doc.openapi, '3.1.0')
+  assert.type(doc.info.title, 'string')
+  assert.type(doc.info.version, 'string')
+})
+
+table('documents every route of handlers/index.ts', () => {
+  const documented = new Set(operations().map((o) => `${o.method} ${o.path}`))
+  for (const r of routes) assert.ok(documented.has(`${r.method} ${toOpenApi(r.path)}`), `${r.method} ${r.path} is not documented`)
+})
+
+table('documents no route the table lacks', () => {
+  const live = new Set(routes.map((r) => `${r.method} ${toOpenApi(r.path)}`))
+  for (const o of operations()) assert.ok(live.has(`${o.method} ${o.path}`), `${o.method} ${o.path} is documented but not routed`)
+})
+
+table('public routes need no token, the others say 401', () => {
+  for (const r of routes) {
+    const op = doc.paths[toOpenApi(r.path)][r.method.toLowerCase()]
+    if (r.public) {
+      assert.equal(op.security, [], `${r.path} is public`)
+      assert.not.ok(op.responses['401'], `${r.path} is public`)
+    } else {
+      assert.is(op.security, undefined, `${r.path} uses the document's security`)
+      assert.ok(op.responses['401'], `${r.path} lacks 401`)
+    }
+  }
+})
+
+table('each {param} is declared, operation ids are unique, every $ref resolves', () => {
+  const ids = new Set<string>()
+  for (const { path, op } of operations()) {
+    const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
+    const declared = (op.parameters ?? []).filter((p: Json) => p.in === 'path').map((p: Json) => p.name).sort()
+    assert.equal(declared, inPath, path)
+    assert.not.ok(ids.has(op.operationId), `duplicate ${op.operationId}`)
+    ids.add(op.operationId)
+    assert.ok(Object.keys(op.responses).some((s) => s.startsWith('2')), `${path} has no success answer`)
+  }
+  const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? []
+  for (const r of refs) resolve(JSON.parse(`{${r}}`).$ref)
+})
+
+// ---
+
+const answers = suite('openapi: handlers answer what it documents')
+const POLL = samplePoll()
+const VOTE = { voter: '15551110001@s.whatsapp.net', selected: ['Red'], senderTimestamp: 1, receivedAt: 2, status: 'counted' as const }
+const handlerFor = (method: string, path: string) => {
+  const r = routes.find((x) => x.method === method && x.path === path)
+  if (!r) throw new Error(`no route ${method} ${path}`)
+  return r.handler
+}
+
+async function conforms(method: string, path: string, req: Request, ctx: Context, expectStatus: number, params?: string) {
+  const res = await invoke(handlerFor(method, path), req, ctx, params)
+  assert.is(res.status, expectStatus, `${method} ${path}: ${JSON.stringify(res.body)}`)
+  const documented = doc.paths[toOpenApi(path)][method.toLowerCase()].responses[String(res.status)]
+  assert.ok(documented, `${method} ${path} answered ${res.status}, which is not documented`)
+  const answer = documented.$ref ? resolve(documented.$ref) : documented
+  const schema = answer.content?.['application/json']?.schema
+  if (schema) assert.equal(check(schema, res.body), [], `${method} ${path} ${res.status}`)
+}
+
+answers('status, chats, polls, votes, health, logout', async () => {
+  const session = fakeSession({ status: 'ready', user: { id: '1@s.whatsapp.net', name: 'Me' }, chats: [{ id: '1-2@g.us', name: 'G', isGroup: true }] })
+  const ctx = fakeCtx({ session, polls: memoryPolls({ P1: POLL }, { P1: [VOTE] }) })
+  await conforms('GET', '/status', get('/status'), ctx, 200)
+  await conforms('GET', '/status', get('/status'), fakeCtx({ session: fakeSession({ status: 'qr_pending', qr: 'Q' }) }), 200)
+  await conforms('GET', '/get-chats', get('/get-chats'), ctx, 200)
+  await conforms('GET', '/get-all-poll-data', get('/get-all-poll-data'), ctx, 200)
+  await conforms('GET', '/polls/:id', get('/polls/P1'), ctx, 200, '/polls/:id')
+  await conforms('GET', '/polls/:id', get('/polls/nope'), ctx, 404, '/polls/:id')
+  await conforms('GET', '/polls/:id/votes', get('/polls/P1/votes'), ctx, 200, '/polls/:id/votes')
+  await conforms('GET', '/health', get('/health'), ctx, 200)
+  await conforms('GET', '/health', get('/health'), fakeCtx({ store: { ok: () => false } }), 503)
+  await conforms('POST', '/logout', post('/logout', {}), ctx, 200)
+  await conforms('GET', '/openapi.json', get('/openapi.json'), ctx, 200)
+})
+
+answers('send-poll and pairing-code, success and failure', async () => {
+  const body = { chatId: '120363000000000001@g.us', question: 'Q?', options: ['A', 'B'], allowMultipleAnswers: true }
+  await conforms('POST', '/send-poll', post('/send-poll', body), fakeCtx(), 200)
+  await conforms('POST', '/send-poll', post('/send-poll', { ...body, options: [] }), fakeCtx(), 400)
+  await conforms('POST', '/send-poll', post('/send-poll', body), fakeCtx({ session: fakeSession({ status: 'disconnected' }) }), 503)
+  await conforms('POST', '/send-poll', post('/send-poll', body), fakeCtx({ session: fakeSession({ fail: new Error('nope') }) }), 502)
+  await conforms('POST', '/pairing-code', post('/pairing-code', { phoneNumber: '15551234567' }), fakeCtx({ session: fakeSession({ status: 'qr_pending' }) }), 200)
+  await conforms('POST', '/pairing-code', post('/pairing-code', { phoneNumber: 'x' }), fakeCtx(), 400)
+  await conforms('POST', '/pairing-code', post('/pairing-code', { phoneNumber: '15551234567' }), fakeCtx(), 409)
+})
+
+answers('the handler serves the document itself', async () => {
+  const res = await invoke(openApi, get('/openapi.json'))
+  assert.is(res.status, 200)
+  assert.equal(res.body, doc)
+})
+
+table.run()
+answers.run()

@@ -1,0 +1,142 @@
+// @ts-check
+import { errorText, getJson, postJson } from './api.js'
+import { byId, h } from './dom.js'
+import { chatLabel, filterChats, MAX_OPTIONS, pollRequest } from './model.js'
+
+/** @typedef {import('./model.js').Chat} Chat */
+
+/**
+ * The chat picker and the poll form.
+ * @param {{ onChats: (chats: Chat[]) => void }} deps
+ */
+export function createComposer({ onChats }) {
+  const form = byId('poll-form', HTMLFormElement)
+  const chat = byId('chat', HTMLSelectElement)
+  const chatFilter = byId('chat-filter', HTMLInputElement)
+  const chatCount = byId('chat-count', HTMLElement)
+  const refresh = byId('chats-refresh', HTMLButtonElement)
+  const question = byId('question', HTMLInputElement)
+  const options = byId('options', HTMLOListElement)
+  const addOption = byId('add-option', HTMLButtonElement)
+  const multi = byId('multi', HTMLInputElement)
+  const send = byId('send', HTMLButtonElement)
+  const error = byId('poll-error', HTMLElement)
+  const ok = byId('poll-ok', HTMLElement)
+
+  /** @type {Chat[]} */
+  let all = []
+
+  function showChats() {
+    const keep = chat.value
+    const shown = filterChats(all, chatFilter.value)
+    chat.replaceChildren(
+      new Option(shown.length ? 'Choose a chat…' : 'No chats match', ''),
+      // new Option(text, value) sets text, never markup.
+      ...shown.map((c) => new Option(chatLabel(c), c.id, false, c.id === keep)))
+    chatCount.textContent = all.length
+      ? `${shown.length} of ${all.length} chats`
+      : 'No chats yet. WhatsApp sends them shortly after linking; press Refresh chats.'
+  }
+
+  async function loadChats() {
+    refresh.disabled = true
+    try {
+      /** @type {{ chats: Chat[] }} */
+      const body = await getJson('/get-chats')
+      all = body.chats
+      onChats(all)
+      showChats()
+    } catch (err) {
+      chatCount.textContent = `Could not load the chats: ${errorText(err)}`
+    } finally {
+      refresh.disabled = false
+    }
+  }
+
+  function renumber() {
+    const rows = [...options.querySelectorAll('li')]
+    rows.forEach((li, i) => {
+      li.querySelector('input')?.setAttribute('aria-label', `Option ${i + 1}`)
+      const remove = li.querySelector('button')
+      if (remove) {
+        remove.setAttribute('aria-label', `Remove option ${i + 1}`)
+        remove.disabled = rows.length <= 1
+      }
+    })
+    addOption.disabled = rows.length >= MAX_OPTIONS
+  }
+
+  /** @param {string} [value] */
+  function addRow(value = '') {
+    if (options.children.length >= MAX_OPTIONS) return null
+    const input = h('input', { type: 'text', maxlength: 100, name: 'option', autocomplete: 'off' })
+    input.value = value
+    const remove = h('button', { type: 'button', class: 'icon secondary', title: 'Remove this option' }, '×')
+    const li = h('li', {}, input, remove)
+    remove.addEventListener('click', () => {
+      const next = li.nextElementSibling ?? li.previousElementSibling
+      li.remove()
+      renumber()
+      next?.querySelector('input')?.focus()
+    })
+    options.append(li)
+    renumber()
+    return input
+  }
+
+  function resetOptions() {
+    options.replaceChildren()
+    addRow()
+    addRow()
+  }
+
+  chatFilter.addEventListener('input', showChats)
+  refresh.addEventListener('click', () => void loadChats())
+  addOption.addEventListener('click', () => addRow()?.focus())
+  form.addEventListener('input', () => { ok.textContent = '' })
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault()
+    error.textContent = ''
+    ok.textContent = ''
+    const texts = [...options.querySelectorAll('input')].map((i) => i.value)
+    const checked = pollRequest({ chatId: chat.value, question: question.value, options: texts, multi: multi.checked })
+    if (!checked.ok) {
+      error.textContent = checked.message
+      const target = checked.field === 'chat' ? chat : checked.field === 'question' ? question : options.querySelector('input')
+      target?.focus()
+      return
+    }
+    send.disabled = true
+    try {
+      /** @type {{ pollMsgId: string }} */
+      const res = await postJson('/send-poll', checked.body)
+      ok.textContent = `Poll sent (id ${res.pollMsgId}).`
+      question.value = ''
+      multi.checked = false
+      resetOptions()
+      question.focus()
+    } catch (err) {
+      error.textContent = `The poll was not sent: ${errorText(err)}`
+    } finally {
+      send.disabled = false
+    }
+  })
+
+  resetOptions()
+  showChats()
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let retry = null
+  /**
+   * Right after linking WhatsApp is still sending the chats: ask again a few times while
+   * the list is empty, so nobody has to press Refresh.
+   */
+  async function loadChatsSoon(delays = [2000, 5000, 10_000]) {
+    if (retry) { clearTimeout(retry); retry = null }
+    await loadChats()
+    const [next, ...rest] = delays
+    if (!all.length && next !== undefined) retry = setTimeout(() => void loadChatsSoon(rest), next)
+  }
+
+  return { loadChats: loadChatsSoon }
+}

@@ -1,0 +1,202 @@
+// @ts-check
+import { io } from '../vendor/socket.io.esm.min.js'
+import { currentToken, errorText, getJson, obtainToken, postJson, request, setTokenPrompt } from './api.js'
+import { createComposer } from './compose.js'
+import { byId } from './dom.js'
+import { displayJid, statusText } from './model.js'
+import { createPollList } from './polls.js'
+
+/** @typedef {import('./model.js').Poll} Poll */
+/** @typedef {import('./model.js').Chat} Chat */
+
+const ui = {
+  state: byId('state', HTMLElement),
+  user: byId('user', HTMLElement),
+  logout: byId('logout', HTMLButtonElement),
+  link: byId('link', HTMLElement),
+  qr: byId('qr', HTMLImageElement),
+  qrCaption: byId('qr-caption', HTMLElement),
+  pairingForm: byId('pairing-form', HTMLFormElement),
+  phone: byId('phone', HTMLInputElement),
+  pairingError: byId('pairing-error', HTMLElement),
+  pairingResult: byId('pairing-result', HTMLElement),
+  pairingCode: byId('pairing-code', HTMLOutputElement),
+  compose: byId('compose', HTMLElement),
+  tokenDialog: byId('token-dialog', HTMLDialogElement),
+  tokenForm: byId('token-form', HTMLFormElement),
+  token: byId('token', HTMLInputElement),
+  tokenError: byId('token-error', HTMLElement),
+}
+
+/** @type {Map<string, Chat>} */
+const chats = new Map()
+const pollList = createPollList({
+  list: byId('polls', HTMLUListElement),
+  empty: byId('polls-empty', HTMLElement),
+  chatName: (id) => chats.get(id)?.name || displayJid(id),
+  // A voter's 1:1 chat carries their contact or push name, when WhatsApp sent it.
+  personName: (jid) => chats.get(jid.replace(/:\d+@/, '@'))?.name || undefined,
+})
+const composer = createComposer({
+  onChats(list) {
+    chats.clear()
+    for (const c of list) chats.set(c.id, c)
+    pollList.refreshNames()
+  },
+})
+
+setTokenPrompt((wrong) => new Promise((resolve) => {
+  ui.tokenError.textContent = wrong ? 'The server refused that token. Try again.' : ''
+  ui.token.value = ''
+  const done = (/** @type {string | null} */ value) => {
+    ui.tokenForm.removeEventListener('submit', submit)
+    ui.tokenDialog.removeEventListener('cancel', cancel)
+    ui.tokenDialog.close()
+    resolve(value)
+  }
+  const submit = (/** @type {SubmitEvent} */ e) => {
+    e.preventDefault()
+    const value = ui.token.value.trim()
+    if (value) done(value)
+  }
+  const cancel = () => done(null)
+  ui.tokenForm.addEventListener('submit', submit)
+  ui.tokenDialog.addEventListener('cancel', cancel)
+  ui.tokenDialog.showModal()
+  ui.token.focus()
+}))
+
+// --- connection state
+
+let status = 'unknown'
+/** @param {string} next */
+function showStatus(next) {
+  status = next
+  ui.state.dataset.state = next
+  ui.state.textContent = statusText(next)
+  const ready = next === 'ready'
+  ui.link.hidden = ready || next === 'offline' || next === 'unknown'
+  ui.compose.hidden = !ready
+  // Also offered while disconnected: a link stuck on a dead session is undone by logging out.
+  ui.logout.hidden = !(ready || next === 'disconnected')
+  if (!ready) ui.user.hidden = true
+  if (next !== 'qr_pending') hideQr(ready ? '' : 'Waiting for a QR code from WhatsApp…')
+  if (ready) { ui.pairingResult.hidden = true; void composer.loadChats() }
+}
+
+/** @param {{ id: string, name?: string }} user */
+function showUser(user) {
+  const number = displayJid(user.id)
+  ui.user.textContent = user.name ? `Linked as ${user.name} (${number})` : `Linked as ${number}`
+  ui.user.hidden = false
+}
+
+// --- QR: the server draws it (qrcode on the server), the page shows it and keeps the text
+
+let qrSeq = 0
+/** @param {string} text */
+async function showQr(text) {
+  const seq = ++qrSeq
+  ui.qrCaption.textContent = 'Scan this code with WhatsApp. It changes every 20 seconds or so.'
+  try {
+    const res = await request('/status/qr.svg')
+    if (!res.ok) throw new Error(`the server answered ${res.status}`)
+    const svg = await res.text()
+    if (seq !== qrSeq) return
+    // A data: URL: the CSP allows images from data: but not from blob:.
+    ui.qr.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`
+    ui.qr.hidden = false
+  } catch (err) {
+    if (seq !== qrSeq) return
+    ui.qr.hidden = true
+    ui.qrCaption.textContent = `Could not draw the QR code: ${errorText(err)}`
+  }
+  // The text the image encodes, for tests and for copying into another scanner.
+  ui.qr.dataset.qr = text
+}
+
+/** @param {string} caption */
+function hideQr(caption) {
+  qrSeq++
+  ui.qr.hidden = true
+  ui.qr.removeAttribute('src')
+  delete ui.qr.dataset.qr
+  ui.qrCaption.textContent = caption
+}
+
+// --- pairing code
+
+ui.pairingForm.addEventListener('submit', async (e) => {
+  e.preventDefault()
+  ui.pairingError.textContent = ''
+  ui.pairingResult.hidden = true
+  const phoneNumber = ui.phone.value.replace(/[\s+()-]/g, '')
+  if (!/^[0-9]{6,15}$/.test(phoneNumber)) {
+    ui.pairingError.textContent = 'Enter the full international number, digits only, e.g. 15551234567.'
+    ui.phone.focus()
+    return
+  }
+  const button = ui.pairingForm.querySelector('button')
+  if (button) button.disabled = true
+  try {
+    /** @type {{ code: string }} */
+    const { code } = await postJson('/pairing-code', { phoneNumber })
+    ui.pairingCode.value = code
+    ui.pairingResult.hidden = false
+  } catch (err) {
+    ui.pairingError.textContent = errorText(err)
+  } finally {
+    if (button) button.disabled = false
+  }
+})
+
+// --- logout
+
+ui.logout.addEventListener('click', async () => {
+  if (!window.confirm('Log out of WhatsApp? This unlinks the device; you will need to scan a new QR code.')) return
+  ui.logout.disabled = true
+  try {
+    await postJson('/logout', {})
+  } catch (err) {
+    window.alert(`Logout failed: ${errorText(err)}`)
+  } finally {
+    ui.logout.disabled = false
+  }
+})
+
+// --- start: HTTP first (it asks for the token if the server wants one), then live events
+
+async function start() {
+  try {
+    /** @type {{ status: string, qrCode: string | null, user: { id: string, name: string } | null }} */
+    const s = await getJson('/status')
+    showStatus(s.status)
+    if (s.user) showUser(s.user)
+    if (s.qrCode) void showQr(s.qrCode)
+  } catch (err) {
+    ui.state.textContent = `Cannot load the status: ${errorText(err)}`
+  }
+
+  const socket = io({
+    // A function, so a reconnect after a new token was typed sends the new one.
+    auth: (cb) => cb({ token: currentToken() ?? '' }),
+  })
+  socket.on('connect_error', async (err) => {
+    if (/unauthorized/i.test(err.message)) {
+      const token = await obtainToken(currentToken())
+      if (token) socket.connect()
+      else ui.state.textContent = 'Live updates need the API token. Reload the page to enter it.'
+      return
+    }
+    showStatus('offline')
+  })
+  socket.on('disconnect', () => showStatus('offline'))
+  socket.on('client_status', (/** @type {string} */ s) => showStatus(s))
+  socket.on('whatsapp_user', (/** @type {{ id: string, name: string }} */ u) => { if (status === 'ready') showUser(u) })
+  socket.on('qr_code', (/** @type {string} */ qr) => { showStatus('qr_pending'); void showQr(qr) })
+  socket.on('initial_poll_data', (/** @type {Record<string, Poll>} */ polls) => pollList.reset(polls))
+  socket.on('new_poll_sent', (/** @type {{ pollMsgId: string, pollData: Poll }} */ p) => pollList.upsert(p.pollMsgId, p.pollData))
+  socket.on('poll_update_to_gui', (/** @type {import('./model.js').PollUpdate} */ u) => void pollList.update(u))
+}
+
+void start()

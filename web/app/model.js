@@ -1,0 +1,150 @@
+// @ts-check
+/**
+ * The dashboard's pure logic: no DOM, no fetch, so node tests can run it
+ * (test/web/model.test.ts). The types are the server's own, so a renamed field fails typecheck.
+ */
+
+/** @typedef {import('../../session/poll-types.ts').PollView} Poll */
+/** @typedef {import('../../session/poll-types.ts').VoteHistoryEntry} Vote */
+/** @typedef {{ id: string, name: string, isGroup: boolean }} Chat */
+/** @typedef {{ pollMsgId: string, results: Poll['results'], question: string, options: string[], voters: Poll['voters'], selectableCount: number }} PollUpdate */
+
+/** The server's limits (handlers/lib/poll-input.ts), checked here to answer before a round trip. */
+export const MAX_OPTIONS = 12
+export const MAX_QUESTION = 255
+export const MAX_OPTION_LENGTH = 100
+
+/**
+ * Folds a `poll_update_to_gui` payload into the poll we have. The payload lacks optionHashes,
+ * chatId and timestamp; an unknown poll comes back undefined so the caller fetches it whole.
+ * @param {Poll | undefined} poll
+ * @param {PollUpdate} update
+ * @returns {Poll | undefined}
+ */
+export function applyUpdate(poll, update) {
+  if (!poll) return undefined
+  return {
+    ...poll,
+    question: update.question,
+    options: update.options,
+    results: update.results,
+    voters: update.voters,
+    selectableCount: update.selectableCount,
+  }
+}
+
+/**
+ * One row per option in the poll's order; `share` is of the voters (a multi-answer poll's
+ * shares add up to more than 1), which is what "how many people want this" means.
+ * @param {Poll} poll
+ * @returns {{ option: string, votes: number, share: number }[]}
+ */
+export function optionRows(poll) {
+  const voters = Object.keys(poll.voters).length
+  return poll.options.map((option) => {
+    const votes = poll.results[option] ?? 0
+    return { option, votes, share: voters ? votes / voters : 0 }
+  })
+}
+
+/**
+ * Each voter with their current choices as texts, in the poll's option order.
+ * @param {Poll} poll
+ * @returns {{ voter: string, choices: string[] }[]}
+ */
+export function voterRows(poll) {
+  const order = new Map(poll.options.map((o, i) => [o, i]))
+  return Object.entries(poll.voters)
+    .map(([voter, hashes]) => ({
+      voter,
+      choices: hashes
+        .map((h) => poll.optionHashes[h] ?? `unknown option ${h.slice(0, 8)}`)
+        .sort((a, b) => (order.get(a) ?? 99) - (order.get(b) ?? 99)),
+    }))
+    .sort((a, b) => a.voter.localeCompare(b.voter))
+}
+
+/**
+ * Newest first.
+ * @param {Record<string, Poll>} polls
+ * @returns {[string, Poll][]}
+ */
+export function sortPolls(polls) {
+  return Object.entries(polls).sort((a, b) => b[1].timestamp - a[1].timestamp || a[0].localeCompare(b[0]))
+}
+
+/**
+ * A JID as a person reads it: phone numbers with a plus, devices and domains dropped.
+ * @param {string} jid
+ */
+export function displayJid(jid) {
+  const m = /^(\d+)(?::\d+)?@s\.whatsapp\.net$/.exec(jid)
+  if (m) return `+${m[1]}`
+  const lid = /^(\d+)(?::\d+)?@lid$/.exec(jid)
+  if (lid) return `${lid[1]} (LID)`
+  return jid
+}
+
+/**
+ * As the desktop GUI shows chats: `name (Group|Contact)`.
+ * @param {Chat} chat
+ */
+export function chatLabel(chat) {
+  return `${chat.name || displayJid(chat.id)} (${chat.isGroup ? 'Group' : 'Contact'})`
+}
+
+/**
+ * @param {Chat[]} chats
+ * @param {string} filter
+ * @returns {Chat[]}
+ */
+export function filterChats(chats, filter) {
+  const f = filter.trim().toLowerCase()
+  if (!f) return chats
+  return chats.filter((c) => c.name.toLowerCase().includes(f) || c.id.toLowerCase().includes(f))
+}
+
+/**
+ * The poll form's fields as the server wants them, or the first problem in words.
+ * @param {{ chatId: string, question: string, options: string[], multi: boolean }} form
+ * @returns {{ ok: true, body: { chatId: string, question: string, options: string[], allowMultipleAnswers: boolean } } | { ok: false, message: string, field: 'chat' | 'question' | 'options' }}
+ */
+export function pollRequest(form) {
+  if (!form.chatId) return { ok: false, field: 'chat', message: 'Choose a chat to send the poll to.' }
+  const question = form.question.trim()
+  if (!question) return { ok: false, field: 'question', message: 'Write a question.' }
+  if (question.length > MAX_QUESTION) return { ok: false, field: 'question', message: `The question is longer than ${MAX_QUESTION} characters.` }
+  const options = form.options.map((o) => o.trim()).filter(Boolean)
+  if (!options.length) return { ok: false, field: 'options', message: 'Give at least one option.' }
+  if (options.length > MAX_OPTIONS) return { ok: false, field: 'options', message: `A poll has at most ${MAX_OPTIONS} options.` }
+  const long = options.find((o) => o.length > MAX_OPTION_LENGTH)
+  if (long) return { ok: false, field: 'options', message: `Options are at most ${MAX_OPTION_LENGTH} characters ("${long.slice(0, 20)}…" is longer).` }
+  const twice = options.find((o, i) => options.indexOf(o) !== i)
+  if (twice) return { ok: false, field: 'options', message: `"${twice}" appears twice; options must differ.` }
+  return { ok: true, body: { chatId: form.chatId, question, options, allowMultipleAnswers: form.multi } }
+}
+
+/**
+ * A failed answer's body in words: `message`, plus `error` when the server gave details.
+ * @param {unknown} body
+ * @param {number} status
+ */
+export function failureText(body, status) {
+  const b = /** @type {{ message?: unknown, error?: unknown } | null} */ (body && typeof body === 'object' ? body : null)
+  const message = typeof b?.message === 'string' && b.message ? b.message : `The server answered ${status}.`
+  return typeof b?.error === 'string' && b.error ? `${message} (${b.error})` : message
+}
+
+/** @type {Record<string, string>} */
+const STATUS_TEXT = {
+  ready: 'Connected to WhatsApp',
+  qr_pending: 'Not linked: scan the QR code or use a pairing code',
+  disconnected: 'Connecting to WhatsApp…',
+  logged_out: 'Logged out: waiting for a new QR code…',
+  offline: 'Server unreachable, retrying…',
+}
+
+/** @param {string} status */
+export function statusText(status) {
+  return STATUS_TEXT[status] ?? status
+}
