@@ -51,6 +51,7 @@ export function createApp(config: Config, log: Logger, createSocket: SocketFacto
     emitter,
     identity: () => ({ pn: session?.user()?.id || undefined, lid: session?.user()?.lid || undefined }),
     lidMapping: auth.lidMapping,
+    metrics,
   })
   session = createSession({
     auth, chats, votes, emitter, createSocket,

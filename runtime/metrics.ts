@@ -1,22 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { ConnectionStatus, Emitter } from '../session/events.ts'
-import type { RawVote } from '../session/poll-types.ts'
+import type { VoteMetrics } from '../session/vote-metrics.ts'
 
-/**
- * What the vote engine reports, one call per vote and step. Reasons are the engine's own
- * small enums (PendingReason, RejectReason); anything beyond MAX_REASONS distinct values is
- * counted as `other`, so a bug that puts free text in a reason cannot explode the series.
- */
-export interface VoteMetrics {
-  /** a vote was journaled durably (each sighting: live, offline/history, Signal layer) */
-  voteReceived(source: RawVote['source']): void
-  /** a vote decrypted and matched its poll's options */
-  voteDecrypted(): void
-  /** a vote that can never count (bad_iv, truncated, bad_plaintext, unknown_option, ...) */
-  voteFailed(reason: string): void
-  /** a vote parked until its poll or key shows up (unknown_poll, no_key) */
-  votePending(reason: string): void
-}
+export type { VoteMetrics }
 
 export interface Metrics extends VoteMetrics {
   /** the router's `observe` hook */
@@ -125,6 +111,3 @@ export function createMetrics(deps: MetricsDeps): Metrics {
 }
 
 /** For an engine built without metrics (tests, tools). */
-export const noVoteMetrics: VoteMetrics = {
-  voteReceived() {}, voteDecrypted() {}, voteFailed() {}, votePending() {},
-}

@@ -13,6 +13,7 @@ import { pollHistory } from './vote-history.ts'
 import { createPersonResolver } from './vote-identity.ts'
 import type { LidMapping, OwnIdentity } from './vote-identity.ts'
 import { createIngest } from './vote-ingest.ts'
+import { noVoteMetrics, type VoteMetrics } from './vote-metrics.ts'
 import type { IngestItem } from './vote-ingest.ts'
 import { sameTally } from './tally.ts'
 import { createVoteState } from './vote-state.ts'
@@ -24,6 +25,8 @@ export interface VoteEngineDeps {
   /** own account JIDs (may carry a device suffix); empty before login */
   identity: OwnIdentity
   lidMapping: LidMapping
+  /** counters for /metrics; none by default */
+  metrics?: VoteMetrics
   now?: () => number
   /**
    * group commit: at most this many votes per transaction (default 5000). Under a flood a
@@ -115,7 +118,7 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
   const store = createPollStore(deps.db)
   const state = createVoteState(store)
   const resolver = createPersonResolver({ identity: deps.identity, lidMapping: deps.lidMapping, log, lookupTimeoutMs: deps.lookupTimeoutMs })
-  const ingest = createIngest({ db: deps.db, store, state, resolver, identity: deps.identity, emitter: deps.emitter, log, now })
+  const ingest = createIngest({ db: deps.db, store, state, resolver, identity: deps.identity, emitter: deps.emitter, log, now, metrics: deps.metrics ?? noVoteMetrics })
 
   const started = performance.now()
   state.load()

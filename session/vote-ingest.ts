@@ -9,6 +9,7 @@ import type { Derived } from './vote-derive.ts'
 import { creatorCandidates, isLid } from './vote-identity.ts'
 import type { OwnIdentity, Person, PersonResolver } from './vote-identity.ts'
 import type { PollState, VoteState } from './vote-state.ts'
+import type { VoteMetrics } from './vote-metrics.ts'
 
 export interface IngestItem { raw: RawVote; hash: string }
 
@@ -51,8 +52,9 @@ export function createIngest(deps: {
   emitter: Emitter
   log: Logger
   now: () => number
+  metrics: VoteMetrics
 }) {
-  const { db, store, state, resolver, log } = deps
+  const { db, store, state, resolver, log, metrics } = deps
 
   /** One group commit: new sightings are journaled, repeats become duplicates or enrich the first. */
   async function batch(items: readonly IngestItem[]): Promise<void> {
@@ -182,8 +184,11 @@ export function createIngest(deps: {
     }
 
     const changed = new Set<PollState>()
-    for (const w of works) applyWork(w, changed)
-    for (const d of opts.dups ?? []) { state.addRow(d.raw.pollId, d.seq); state.counts.dup++ }
+    for (const w of works) {
+      if (!w.prev) metrics.voteReceived(w.raw.source)
+      applyWork(w, changed)
+    }
+    for (const d of opts.dups ?? []) { state.addRow(d.raw.pollId, d.seq); state.counts.dup++; metrics.voteReceived(d.raw.source) }
     for (const p of hinted) p.savedCreator = p.creatorHint
     for (const m of merges) for (const p of state.merge(m.lid, m.pn)) changed.add(p)
     for (const p of promoted) {
@@ -204,8 +209,17 @@ export function createIngest(deps: {
     } else {
       state.addRow(pollId, w.seq)
     }
-    if (d.state === 'pending') return state.setPending(w.seq, pollId, d.reason)
-    if (d.state === 'rejected') { state.counts.rejected++; return }
+    // Counted once per vote: a retry or rebuild that reaches the same state is not a new event.
+    if (d.state === 'pending') {
+      if (!w.prev) metrics.votePending(d.reason)
+      return state.setPending(w.seq, pollId, d.reason)
+    }
+    if (d.state === 'rejected') {
+      if (w.prev?.state !== 'rejected') metrics.voteFailed(d.reason)
+      state.counts.rejected++
+      return
+    }
+    if (w.prev?.state !== 'ok') metrics.voteDecrypted()
     state.counts.ok++
     const p = state.polls.get(pollId)!
     if (state.applyOk(p, d.voterKey, state.ballot(p, w.raw.senderTimestampMs, w.hash, d.mask, d.selected))) changed.add(p)

@@ -1,0 +1,22 @@
+/** What a simulated phone (owner or contact) needs from the fake server to send stanzas. */
+import type { BinaryNode } from '@whiskeysockets/baileys'
+import type { CompanionDevice } from './devices.ts'
+import type { FakeGroup } from './group.ts'
+
+export type DeliverOptions = {
+	/** hold the stanza until the next login and deliver it then with the `offline` attribute */
+	offline?: boolean
+}
+
+export interface Network {
+	readonly ownerPn: string
+	readonly ownerLid: string
+	/** the companion (Baileys) device messages are encrypted for: the connected one, else the last active */
+	targetDevice(): CompanionDevice
+	/** how phones key a companion device in their Signal store */
+	companionJid(device: CompanionDevice): string
+	/** hands a stanza encrypted for `device` to that device's connection (or the offline queue) */
+	deliver(stanza: BinaryNode, device: CompanionDevice, options?: DeliverOptions): void
+	group(jid: string): FakeGroup | undefined
+	newMessageId(): string
+}

@@ -1,0 +1,535 @@
+/**
+ * FakeWhatsApp: a WebSocket server on 127.0.0.1 that speaks enough of WhatsApp Web for the
+ * real Baileys client: Noise handshake, pairing, login, the IQs Baileys awaits, Signal-
+ * encrypted 1:1 and group messages both ways, offline delivery and fault injection.
+ */
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import type { BinaryNode } from '@whiskeysockets/baileys'
+import { WebSocketServer } from 'ws'
+import { node, unixSeconds } from './binary-io.ts'
+import { makeServerIdentity } from './certs.ts'
+import type { ServerIdentity } from './certs.ts'
+import { ClientConnection } from './connection.ts'
+import type { ConnectionHost } from './connection.ts'
+import { FakeContact } from './contact.ts'
+import type { ContactSpec } from './contact.ts'
+import { DeviceRegistry } from './devices.ts'
+import type { CompanionDevice } from './devices.ts'
+import { FakeGroup } from './group.ts'
+import type { GroupSpec } from './group.ts'
+import { historySyncMessage } from './history.ts'
+import { InboundRouter } from './inbound.ts'
+import { answerIq, isPassiveActive } from './iq-handlers.ts'
+import type { IqHost } from './iq-handlers.ts'
+import { decodeJid, groupJid, lidJid, SERVER_JID, userPart } from './jids.ts'
+import type { DeliverOptions, Network } from './network.ts'
+import type { FinishedHandshake } from './noise.ts'
+import { PairingFlows } from './pair-flow.ts'
+import { platformFromPayload, registrationFromPayload } from './pairing.ts'
+import { FakePhone } from './phone.ts'
+import type { LinkedDevice } from './phone.ts'
+import { silenceLibsignalLogs } from './quiet-libsignal.ts'
+import { Recorder } from './records.ts'
+import type { AckRecord, PollRecord, ReceiptRecord } from './records.ts'
+import { Scheduler } from './scheduler.ts'
+import type { PreKeyBundle } from './signal-peer.ts'
+import type { KnownUser } from './usync.ts'
+
+export type FakeWhatsAppOptions = {
+	/** the account owner's phone number; default 15550000001 */
+	ownerPn?: string
+	/** the owner's LID user; default 900000000000001 */
+	ownerLid?: string
+	/** the owner's push name; default 'Owner' */
+	ownerName?: string
+	/**
+	 * After a device's first login the phone sends an inline INITIAL_BOOTSTRAP history sync
+	 * (contacts, groups, PN↔LID mappings → `messaging-history.set`). It also ends Baileys'
+	 * 20 s wait for history on a first connection. Default true.
+	 */
+	historySync?: boolean
+	/** how long waitFor* helpers wait by default; default 5000 ms */
+	defaultTimeoutMs?: number
+	/**
+	 * Answer `encrypt get <count/>` with 812 (a full server) so Baileys skips its prekey upload;
+	 * peers then start sessions from the signed prekey alone (no one-time prekey), which Signal
+	 * allows. Why: rc14 races every upload against a 30 s setTimeout it never clears, which
+	 * keeps an in-process test alive for 30 s after its last login. Default false (real upload).
+	 */
+	skipPreKeyUpload?: boolean
+	/** drop libsignal's session bookkeeping lines from the console while running; default true */
+	quietLibsignal?: boolean
+}
+
+export type WaitOptions = { timeoutMs?: number }
+
+type QueuedStanza = { stanza: BinaryNode; deviceId: number }
+
+const STREAM_PATH = '/ws/chat'
+
+export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
+	readonly url: string
+	readonly events = new EventEmitter()
+	readonly scheduler = new Scheduler()
+	readonly recorder: Recorder
+	readonly identity: ServerIdentity = makeServerIdentity()
+	readonly devices = new DeviceRegistry()
+	readonly pairing: PairingFlows
+	readonly phone: FakePhone
+	readonly ownerPn: string
+	readonly ownerLid: string
+	readonly skipPreKeyUpload: boolean
+
+	private readonly contacts: FakeContact[] = []
+	private readonly groupsById = new Map<string, FakeGroup>()
+	private readonly live = new Set<ClientConnection>()
+	private readonly inbound: InboundRouter
+	private readonly offlineQueue: QueuedStanza[] = []
+	private readonly historySync: boolean
+	private readonly defaultTimeoutMs: number
+	private acceptedConnections = 0
+	private refusedConnections = 0
+	private refuseUntil = 0
+	private iqCounter = 0
+	private closing: Promise<void> | undefined
+	private readonly restoreConsole: () => void
+
+	private constructor(
+		private readonly wss: WebSocketServer,
+		options: FakeWhatsAppOptions
+	) {
+		const address = wss.address() as AddressInfo
+		this.url = `ws://127.0.0.1:${address.port}${STREAM_PATH}`
+		this.ownerPn = userPart(options.ownerPn ?? '15550000001')
+		this.ownerLid = userPart(options.ownerLid ?? '900000000000001')
+		this.historySync = options.historySync ?? true
+		this.skipPreKeyUpload = options.skipPreKeyUpload ?? false
+		this.restoreConsole = options.quietLibsignal === false ? () => undefined : silenceLibsignalLogs()
+		this.defaultTimeoutMs = options.defaultTimeoutMs ?? 5000
+		this.recorder = new Recorder(this.scheduler, this.events)
+		this.pairing = new PairingFlows({
+			ownerPn: this.ownerPn,
+			ownerLid: this.ownerLid,
+			ownerIdentity: () => this.phone.signal.identityKeyPair,
+			devices: this.devices,
+			scheduler: this.scheduler,
+			connections: () => [...this.live],
+			newIqId: () => this.newIqId(),
+			onPaired: device => this.events.emit('paired', device)
+		})
+		this.phone = new FakePhone(this.ownerPn, this.ownerLid, options.ownerName ?? 'Owner', this, this.pairing)
+		this.inbound = new InboundRouter(this)
+		wss.on('connection', socket => {
+			// refused at once after the upgrade: an HTTP error status would leave Baileys (which
+			// listens for 'unexpected-response') waiting for its 20 s connect timeout instead
+			if (Date.now() < this.refuseUntil) {
+				this.refusedConnections++
+				socket.terminate()
+				return
+			}
+			const connection = new ClientConnection(++this.acceptedConnections, socket, this)
+			this.live.add(connection)
+			this.events.emit('connection', connection.id)
+		})
+	}
+
+	static async start(options: FakeWhatsAppOptions = {}): Promise<FakeWhatsApp> {
+		const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: STREAM_PATH })
+		await new Promise<void>((resolve, reject) => {
+			wss.once('listening', resolve)
+			wss.once('error', reject)
+		})
+		return new FakeWhatsApp(wss, options)
+	}
+
+	// ---- scenario API -------------------------------------------------------------------
+
+	/** A contact with a real Signal identity; their prekey bundles are served on request. */
+	addContact(spec: ContactSpec): FakeContact {
+		const pn = userPart(spec.pn)
+		const lid = userPart(spec.lid)
+		if (this.lookupUser(pn, SERVER_JID) || this.lookupUser(lid, 'lid')) {
+			throw new Error(`contact ${pn} / ${lid} already exists`)
+		}
+		const contact = new FakeContact({ pn, lid, name: spec.name ?? pn }, this)
+		this.contacts.push(contact)
+		return contact
+	}
+
+	/** Looks a contact up by phone number, LID or either JID. */
+	contact(id: string): FakeContact | undefined {
+		const user = userPart(id)
+		return this.contacts.find(contact => contact.pn === user || contact.lid === user)
+	}
+
+	addGroup(spec: GroupSpec): FakeGroup {
+		const members = spec.participants.map(member => {
+			const contact = typeof member === 'string' ? this.contact(member) : member
+			if (!contact || !this.contacts.includes(contact)) {
+				throw new Error(`group member ${String(typeof member === 'string' ? member : member.pn)} is not a contact`)
+			}
+			return contact
+		})
+		const group = new FakeGroup(groupJid(spec.id), spec.subject, members, spec.addressingMode ?? 'lid', spec.description, spec.creation)
+		if (this.groupsById.has(group.jid)) {
+			throw new Error(`group ${group.jid} already exists`)
+		}
+		this.groupsById.set(group.jid, group)
+		return group
+	}
+
+	group(jid: string): FakeGroup | undefined {
+		return this.groupsById.get(groupJid(jid))
+	}
+
+	groups(): FakeGroup[] {
+		return [...this.groupsById.values()]
+	}
+
+	/** WebSocket connections accepted so far (refused ones not counted). */
+	get connectionCount(): number {
+		return this.acceptedConnections
+	}
+
+	/** WebSocket connections dropped by refuseConnections(). */
+	get refusedCount(): number {
+		return this.refusedConnections
+	}
+
+	get openConnections(): number {
+		return [...this.live].filter(connection => connection.isOpen).length
+	}
+
+	/** companions currently linked (unlinked ones, e.g. after streamError(401), are left out) */
+	get linkedDevices(): LinkedDevice[] {
+		return this.devices
+			.list()
+			.filter(device => !device.removed)
+			.map(device => ({
+				id: device.id,
+				jid: `${this.ownerPn}:${device.id}@${SERVER_JID}`,
+				lid: lidJid(this.ownerLid, device.id),
+				platform: device.platform
+			}))
+	}
+
+	/** stanzas held for the next login */
+	get pendingOffline(): number {
+		return this.offlineQueue.length
+	}
+
+	get polls(): PollRecord[] {
+		return this.recorder.polls
+	}
+
+	get receipts(): ReceiptRecord[] {
+		return this.recorder.receipts
+	}
+
+	/** Message ids the client sent a receipt or an ack (including a nack) for. */
+	acknowledgedIds(): Set<string> {
+		return new Set([...this.recorder.receipts.map(receipt => receipt.id), ...this.recorder.acks.map(ack => ack.id)])
+	}
+
+	waitFor<T>(check: () => T | undefined, label: string, { timeoutMs }: WaitOptions = {}): Promise<T> {
+		return this.scheduler.waitFor(check, timeoutMs ?? this.defaultTimeoutMs, label)
+	}
+
+	/** Resolves once poll `id` reached the server and every addressed recipient tried to open it. */
+	waitForPoll(id: string, options: WaitOptions = {}): Promise<PollRecord> {
+		return this.waitFor(() => this.recorder.polls.find(poll => poll.id === id), `poll ${id}`, options)
+	}
+
+	/** The client's receipt for a message the fake delivered. */
+	waitForReceipt(messageId: string, options: WaitOptions = {}): Promise<ReceiptRecord> {
+		return this.waitFor(
+			() => this.recorder.receipts.find(receipt => receipt.id === messageId),
+			`a receipt for ${messageId}`,
+			options
+		)
+	}
+
+	/** The client's ack (usually a nack with an error code) for a message the fake delivered. */
+	waitForAck(messageId: string, options: WaitOptions = {}): Promise<AckRecord> {
+		return this.waitFor(() => this.recorder.acks.find(ack => ack.id === messageId), `an ack for ${messageId}`, options)
+	}
+
+	/** Resolves when a logged-in client got its offline stanzas and may receive live ones. */
+	waitForReady(options: WaitOptions = {}): Promise<number> {
+		return this.waitFor(() => this.readyConnection()?.id, 'a ready client connection', options)
+	}
+
+	/**
+	 * Resolves when the connected device finished its initial sync (history processed, app
+	 * state fetched): from then on Baileys no longer buffers events waiting for history.
+	 */
+	waitForInitialSync(options: WaitOptions = {}): Promise<number> {
+		return this.waitFor(
+			() => {
+				const device = this.loggedInConnection()?.device
+				return device?.historySynced ? device.id : undefined
+			},
+			'the initial history / app state sync',
+			options
+		)
+	}
+
+	/**
+	 * Resolves once no stanza went either way for `quietMs`. Call it before `sock.end()`:
+	 * rc14's end() drops the 'close' listeners of in-flight queries, so a query still on the
+	 * wire at that moment keeps a 60 s timer alive in the test process.
+	 */
+	async waitForQuiet({ quietMs = 50, timeoutMs }: WaitOptions & { quietMs?: number } = {}): Promise<void> {
+		const deadline = Date.now() + (timeoutMs ?? this.defaultTimeoutMs)
+		for (;;) {
+			const last = this.recorder.stanzas.at(-1)?.at ?? 0
+			const idle = Date.now() - last
+			if (idle >= quietMs) {
+				return
+			}
+			if (Date.now() + quietMs - idle > deadline) {
+				throw new Error('timed out waiting for the client to go quiet')
+			}
+			await this.scheduler.delay(quietMs - idle)
+		}
+	}
+
+	/** Resolves when every message the client sent so far has been opened by the recipients. */
+	settled(): Promise<void> {
+		return this.inbound.settled()
+	}
+
+	// ---- fault injection ------------------------------------------------------------------
+
+	/** Closes every client socket abruptly (no close frame), like a network failure. */
+	dropConnections(): void {
+		for (const connection of [...this.live]) {
+			connection.terminate()
+		}
+	}
+
+	/**
+	 * Ends every logged-in stream the way WhatsApp does:
+	 * 515 → `<stream:error code=515/>` (restartRequired);
+	 * 401 → `<stream:error code=401><conflict type=device_removed/>` (loggedOut), and the device
+	 *       is unlinked so its next login gets `<failure reason=401/>`;
+	 * 440 → `<stream:error><conflict type=replaced/>` (connectionReplaced);
+	 * anything else → `<stream:error code=N/>`.
+	 */
+	streamError(code: number, { unlink = code === 401 }: { unlink?: boolean } = {}): void {
+		for (const connection of [...this.live]) {
+			if (!connection.isOpen || connection.state !== 'logged-in') {
+				continue
+			}
+			if (code === 401) {
+				if (unlink && connection.device) {
+					connection.device.removed = true
+				}
+				connection.endStream(node('stream:error', { code: 401 }, [node('conflict', { type: 'device_removed' })]))
+			} else if (code === 440) {
+				connection.endStream(node('stream:error', {}, [node('conflict', { type: 'replaced' })]))
+			} else {
+				connection.endStream(node('stream:error', { code }))
+			}
+		}
+	}
+
+	/** For `ms` milliseconds, drops every new WebSocket right after its upgrade. */
+	refuseConnections(ms: number): void {
+		this.refuseUntil = Date.now() + ms
+	}
+
+	async close(): Promise<void> {
+		this.closing ??= (async () => {
+			this.scheduler.close()
+			for (const connection of [...this.live]) {
+				connection.terminate()
+			}
+			await new Promise<void>(resolve => this.wss.close(() => resolve()))
+			this.events.removeAllListeners()
+			this.restoreConsole()
+		})()
+		return this.closing
+	}
+
+	// ---- Network (used by the phone and contacts) --------------------------------------------
+
+	targetDevice(): CompanionDevice {
+		const device = this.loggedInConnection()?.device ?? this.devices.lastActive
+		if (!device) {
+			throw new Error('no companion device is linked yet')
+		}
+		return device
+	}
+
+	companionJid(device: CompanionDevice): string {
+		return lidJid(this.ownerLid, device.id)
+	}
+
+	deliver(stanza: BinaryNode, device: CompanionDevice, { offline = false }: DeliverOptions = {}): void {
+		const connection = this.readyConnection()
+		if (!offline && connection?.device === device) {
+			this.sendToClient(connection, stanza, false)
+		} else {
+			this.offlineQueue.push({ stanza, deviceId: device.id })
+		}
+	}
+
+	newMessageId(): string {
+		return randomBytes(10).toString('hex').toUpperCase()
+	}
+
+	// ---- ConnectionHost -----------------------------------------------------------------------
+
+	record(connection: ClientConnection, direction: 'from-client' | 'to-client', stanza: BinaryNode): void {
+		this.recorder.stanza({ direction, connectionId: connection.id, node: stanza, at: Date.now() })
+	}
+
+	onAuthenticated(connection: ClientConnection, { payload, clientStaticKey }: FinishedHandshake): void {
+		if (payload.devicePairingData) {
+			connection.state = 'pairing'
+			connection.registration = registrationFromPayload(payload)
+			connection.platform = platformFromPayload(payload)
+			this.pairing.offerQr(connection)
+			return
+		}
+		const device = this.devices.byNoiseKey(clientStaticKey)
+		const username = payload.username === null || payload.username === undefined ? '' : String(payload.username)
+		if (!device || username !== this.ownerPn || device.id !== (payload.device ?? 0)) {
+			connection.endStream(node('failure', { reason: 401, location: 'fake' }))
+			return
+		}
+		// a device has one stream: the newest connection wins, as with WhatsApp
+		for (const other of this.live) {
+			if (other !== connection && other.device === device && other.isOpen) {
+				other.endStream(node('stream:error', {}, [node('conflict', { type: 'replaced' })]))
+			}
+		}
+		connection.device = device
+		connection.state = 'logged-in'
+		device.logins++
+		this.devices.lastActive = device
+		connection.send(node('success', { t: unixSeconds(), lid: lidJid(this.ownerLid, device.id), location: 'fake' }))
+		this.events.emit('login', { connectionId: connection.id, deviceId: device.id })
+	}
+
+	async onNode(connection: ClientConnection, stanza: BinaryNode): Promise<void> {
+		if (stanza.tag === 'iq' && (stanza.attrs.type === 'get' || stanza.attrs.type === 'set')) {
+			connection.send(await answerIq(this, connection, stanza))
+			if (isPassiveActive(stanza)) {
+				await this.activate(connection)
+			}
+		} else if (stanza.tag === 'message') {
+			this.inbound.handle(connection, stanza)
+		}
+	}
+
+	onClosed(connection: ClientConnection): void {
+		this.live.delete(connection)
+		this.events.emit('close', connection.id)
+		this.scheduler.poke()
+	}
+
+	// ---- IqHost ---------------------------------------------------------------------------------
+
+	lookupUser(user: string, server: string): KnownUser | undefined {
+		const isLid = server === 'lid'
+		if (user === (isLid ? this.ownerLid : this.ownerPn)) {
+			return { pn: this.ownerPn, lid: this.ownerLid }
+		}
+		const contact = this.contacts.find(candidate => (isLid ? candidate.lid : candidate.pn) === user)
+		return contact ? { pn: contact.pn, lid: contact.lid } : undefined
+	}
+
+	async issueBundle(user: string, server: string, device: number): Promise<PreKeyBundle | undefined> {
+		const known = this.lookupUser(user, server)
+		if (!known) {
+			return undefined
+		}
+		if (known.pn === this.ownerPn) {
+			return device === 0 ? this.phone.signal.issueBundle() : this.devices.get(device)?.takeBundle()
+		}
+		return device === 0 ? this.contact(known.pn)?.signal.issueBundle() : undefined
+	}
+
+	onLogout(connection: ClientConnection): void {
+		if (connection.device) {
+			connection.device.removed = true
+		}
+	}
+
+	// ---- InboundHost ---------------------------------------------------------------------------
+
+	participantForJid(jid: string): FakeContact | FakePhone | undefined {
+		const decoded = decodeJid(jid)
+		if (!decoded || decoded.device !== 0) {
+			return undefined
+		}
+		const known = this.lookupUser(decoded.user, decoded.server)
+		if (!known) {
+			return undefined
+		}
+		return known.pn === this.ownerPn ? this.phone : this.contact(known.pn)
+	}
+
+	// ---- internals -------------------------------------------------------------------------------
+
+	private newIqId(): string {
+		return `fake-${++this.iqCounter}`
+	}
+
+	private loggedInConnection(): ClientConnection | undefined {
+		return [...this.live].find(connection => connection.isOpen && connection.state === 'logged-in')
+	}
+
+	private readyConnection(): ClientConnection | undefined {
+		const connection = this.loggedInConnection()
+		return connection?.ready ? connection : undefined
+	}
+
+	private sendToClient(connection: ClientConnection, stanza: BinaryNode, offline: boolean): void {
+		const sent = offline ? { ...stanza, attrs: { ...stanza.attrs, offline: '1' } } : stanza
+		connection.send(sent)
+		this.recorder.deliveredToClient({
+			id: stanza.attrs.id ?? '',
+			offline,
+			connectionId: connection.id,
+			node: sent,
+			at: Date.now()
+		})
+	}
+
+	/**
+	 * After `passive set <active/>`: queued stanzas with the `offline` attribute, then
+	 * `<ib><offline count/>` (Baileys flushes its event buffer on it), then live delivery, and
+	 * on a device's first login the phone's history sync.
+	 */
+	private async activate(connection: ClientConnection): Promise<void> {
+		const device = connection.device
+		if (connection.ready || !device) {
+			return
+		}
+		const mine = this.offlineQueue.filter(queued => queued.deviceId === device.id)
+		const others = this.offlineQueue.filter(queued => queued.deviceId !== device.id)
+		this.offlineQueue.splice(0, this.offlineQueue.length, ...others)
+		for (const { stanza } of mine) {
+			this.sendToClient(connection, stanza, true)
+		}
+		connection.send(node('ib', { from: SERVER_JID }, [node('offline', { count: mine.length })]))
+		connection.ready = true
+		this.events.emit('ready', connection.id)
+		this.scheduler.poke()
+		// until the client finished its initial sync it waits 20 s for history on every login
+		if (this.historySync && !device.historySynced) {
+			const message = historySyncMessage(this.contacts, this.groups())
+			const stanza = await this.phone.messageFor(device, message)
+			this.deliver(stanza, device)
+		}
+	}
+}
+
+export function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Promise<FakeWhatsApp> {
+	return FakeWhatsApp.start(options)
+}
