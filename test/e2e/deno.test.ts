@@ -1,10 +1,9 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { io } from 'socket.io-client'
 import { startFakeWhatsApp, type FakeContact, type FakeWhatsApp } from './fake-wa/index.ts'
-import { freePort, removeDir, tempDir, waitFor } from './harness/server-process.ts'
+import { removeDir, startServer, waitFor, type ServerProcess } from './harness/server-process.ts'
 
 /**
  * The same server under Deno 2 (the npm package's binary), on the npm-installed node_modules:
@@ -12,38 +11,19 @@ import { freePort, removeDir, tempDir, waitFor } from './harness/server-process.
  * vote — Baileys, libsql, Socket.IO and prom-client included.
  */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DENO = fileURLToPath(new URL('../../node_modules/deno/deno', import.meta.url))
 const GROUP = '120363000000000001@g.us'
 
-interface Proc { url: string; proc: ChildProcess; logs: string[]; dataDir: string; stop(): Promise<number | null> }
-
-async function startDeno(args: string[], waWsUrl: string): Promise<Proc> {
-  const port = await freePort()
-  const dataDir = tempDir('pollwire-deno-')
-  const proc = spawn(DENO, args, {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '',
-      ...(process.env.DENO_DIR ? { DENO_DIR: process.env.DENO_DIR } : {}),
-      NO_COLOR: '1', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WA_WS_URL: waWsUrl, LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** The server under Deno; stop() also removes its data directory. */
+async function startDeno(args: string[], waWsUrl: string): Promise<ServerProcess> {
+  const server = await startServer({
+    waWsUrl,
+    command: [DENO, ...args],
+    env: { NO_COLOR: '1', LOG_LEVEL: 'info', ...(process.env.DENO_DIR ? { DENO_DIR: process.env.DENO_DIR } : {}) },
+    timeoutMs: 60_000,
   })
-  const logs: string[] = []
-  const collect = (chunk: Buffer) => { for (const line of chunk.toString().split('\n')) if (line) logs.push(line) }
-  proc.stdout!.on('data', collect)
-  proc.stderr!.on('data', collect)
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
-  const url = `http://127.0.0.1:${port}`
-  await waitFor('/health under Deno', async () => {
-    if (proc.exitCode !== null) throw new Error(`deno exited with ${proc.exitCode}:\n${logs.slice(-20).join('\n')}`)
-    return (await fetch(`${url}/health`).catch(() => null))?.ok
-  }, 60_000).catch((err) => { proc.kill('SIGKILL'); throw new Error(`${err.message}\n${logs.slice(-20).join('\n')}`) })
-  return {
-    url, proc, logs, dataDir,
-    async stop() { if (proc.exitCode === null) proc.kill('SIGTERM'); const code = await exited; removeDir(dataDir); return code },
-  }
+  const stop = server.stop
+  return { ...server, async stop() { const code = await stop(); removeDir(server.dataDir); return code } }
 }
 
 const getJson = async (url: string) => (await fetch(url)).json() as Promise<any>

@@ -45,6 +45,8 @@ export interface StartOptions {
   /** how long to wait for /health (ms) */
   timeoutMs?: number
   token?: string
+  /** the program and its arguments; default: Node with tsx and the fake WhatsApp's preload */
+  command?: string[]
 }
 
 /**
@@ -54,7 +56,8 @@ export interface StartOptions {
 export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   const port = opts.port ?? await freePort()
   const dataDir = opts.dataDir ?? tempDir()
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--import', './test/e2e/fake-wa/preload.ts', 'runtime/main.ts'], {
+  const [program, ...args] = opts.command ?? [process.execPath, '--import', 'tsx', '--import', './test/e2e/fake-wa/preload.ts', 'runtime/main.ts']
+  const proc = spawn(program!, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
