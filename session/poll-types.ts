@@ -37,6 +37,8 @@ export interface VoteHistoryEntry {
 /** Read side of the poll store, what handlers see through the context. */
 export interface PollStore {
   all(): Record<string, PollView>
+  /** `{ success: true, polls: all() }` as JSON bytes, cached until a shown poll changes */
+  allJson?(): Uint8Array<ArrayBuffer>
   get(pollId: string): PollView | undefined
   votes(pollId: string): VoteHistoryEntry[] | undefined
 }

@@ -164,6 +164,19 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
     return true
   }
 
+  // Views are immutable and replaced on every visible change, so the same views in the same
+  // order mean the same body: GET /get-all-poll-data then costs a write, not a stringify.
+  let allCache: { views: PollView[]; body: Uint8Array<ArrayBuffer> } | undefined
+  function allJson(): Uint8Array<ArrayBuffer> {
+    const views: PollView[] = []
+    for (const p of state.polls.values()) if (p.listed) views.push(state.view(p))
+    const c = allCache
+    if (c && c.views.length === views.length && c.views.every((v, i) => v === views[i])) return c.body
+    const body = Buffer.from(JSON.stringify({ success: true, polls: all() }))
+    allCache = { views, body }
+    return body
+  }
+
   function all(): Record<string, PollView> {
     const out: Record<string, PollView> = {}
     for (const p of state.polls.values()) if (p.listed) out[p.id] = state.view(p)
@@ -172,6 +185,7 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
 
   return {
     all,
+    allJson,
     get(id) {
       const p = listed(id)
       return p && state.view(p)

@@ -18,3 +18,13 @@ GET('empty store gives an empty object', async () => {
 })
 
 GET.run()
+
+const cached = suite('GET /get-all-poll-data (cached body)')
+cached('serves the store\'s prepared JSON bytes when it has them', async () => {
+  const polls = { P1: samplePoll() }
+  const store = { ...memoryPolls(polls), allJson: () => new Uint8Array(Buffer.from(JSON.stringify({ success: true, polls }))) }
+  const res = await invoke(getAllPollData, get('/get-all-poll-data'), fakeCtx({ polls: store }))
+  assert.is(res.status, 200)
+  assert.equal(res.body, { success: true, polls })
+})
+cached.run()

@@ -85,6 +85,18 @@ rules('a newer vote replaces the older one', async () => {
   assert.is(events.filter((e) => e.event === 'poll:update').length, 2)
 })
 
+rules('allJson is the JSON of all(), reused until a vote changes a poll', async () => {
+  const { engine } = rig()
+  const p = sentPoll(engine)
+  const first = engine.allJson!()
+  assert.equal(JSON.parse(Buffer.from(first).toString()), { success: true, polls: engine.all() })
+  assert.ok(engine.allJson!() === first, 'unchanged polls reuse the bytes')
+  await engine.ingestVote(vote(p, alice, { choose: ['Red'], ts: 1000 }))
+  const second = engine.allJson!()
+  assert.ok(second !== first)
+  assert.equal(JSON.parse(Buffer.from(second).toString()).polls[p.id].results, { Red: 1, Blue: 0, Green: 0 })
+})
+
 rules('an empty selection retracts: the voter disappears', async () => {
   const { engine } = rig()
   const p = sentPoll(engine)

@@ -1,0 +1,47 @@
+import type { Row } from './table.ts'
+import { logField, spawnServer, untilServing } from './server.ts'
+import { removeDir, tempDir } from './votes.ts'
+
+const RUNS = 3
+
+interface Start { ms: number; rssMb: number; engineMs: number }
+
+/**
+ * 4. Process start → GET /get-all-poll-data answering with every poll, for the real server
+ * (`node --import tsx runtime/main.ts`, nothing to connect to) over a store the ingest bench
+ * filled, and RSS right after. Baseline: the same start over an empty DATA_DIR.
+ */
+export async function benchRestart(log: (s: string) => void, dataDir: string, polls: number, journalRows: number): Promise<{ rows: Row[] }> {
+  const empty = tempDir('empty')
+  try {
+    await start(empty, 0) // tsx's transform cache, the page cache: every measured start is a warm one
+    const base = await median(() => start(empty, 0))
+    const full = await median(() => start(dataDir, polls))
+    log(`  empty: ${Math.round(base.ms)} ms, ${Math.round(base.rssMb)} MB; ${polls} polls / ${journalRows} rows: ${Math.round(full.ms)} ms (engine load ${full.engineMs} ms), ${Math.round(full.rssMb)} MB (median of ${RUNS})`)
+    const what = `${polls.toLocaleString('en')} polls / ${journalRows.toLocaleString('en')} journaled votes`
+    return {
+      rows: [
+        { section: '4. restart', measure: `start → /get-all-poll-data serving ${what}`, value: full.ms, unit: 'ms', baseline: 'same start, empty DATA_DIR', baselineValue: base.ms, ratio: full.ms / base.ms, target: '≤ 1,000 ms', pass: full.ms <= 1000, note: `engine load ${full.engineMs} ms` },
+        { section: '4. restart', measure: `RSS after serving ${what}`, value: full.rssMb, unit: 'MB', baseline: 'same, empty DATA_DIR', baselineValue: base.rssMb, ratio: full.rssMb / base.rssMb, target: '≤ 150 MB', pass: full.rssMb <= 150 },
+      ],
+    }
+  } finally {
+    removeDir(empty)
+  }
+}
+
+async function start(dir: string, polls: number): Promise<Start> {
+  const s = await spawnServer(dir)
+  try {
+    const ms = await untilServing(s, polls)
+    return { ms, rssMb: s.rssMb(), engineMs: Number(logField(s.logs, 'vote engine loaded', 'ms')) }
+  } finally {
+    await s.stop()
+  }
+}
+
+async function median(fn: () => Promise<Start>): Promise<Start> {
+  const runs: Start[] = []
+  for (let i = 0; i < RUNS; i++) runs.push(await fn())
+  return runs.sort((a, b) => a.ms - b.ms)[Math.floor(RUNS / 2)]
+}
