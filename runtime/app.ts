@@ -54,7 +54,7 @@ export function createApp(config: Config, log: Logger, createSocket: SocketFacto
     metrics,
   })
   session = createSession({
-    auth, chats, votes, emitter, createSocket,
+    auth, chats, votes, emitter, createSocket: withLogLevel(createSocket, baileysLevel(config, log)),
     log: log.child({ module: 'session' }),
     waWebSocketUrl: config.waWsUrl,
   })
@@ -83,3 +83,16 @@ export function createApp(config: Config, log: Logger, createSocket: SocketFacto
     },
   }
 }
+
+/**
+ * Baileys' level: BAILEYS_LOG_LEVEL when set, else LOG_LEVEL but never more verbose than info.
+ * At debug and trace Baileys logs every frame it sends and receives — pairing refs, device
+ * identities, prekey uploads — so LOG_LEVEL=trace for our own code must not switch that on.
+ */
+export function baileysLevel(config: Pick<Config, 'baileysLogLevel'>, log: Logger): string {
+  if (config.baileysLogLevel) return config.baileysLogLevel
+  return log.levelVal < log.levels.values.info! ? 'info' : log.level
+}
+
+const withLogLevel = (create: SocketFactory, level: string): SocketFactory =>
+  (opts) => create({ ...opts, logger: opts.logger.child({}, { level }) })

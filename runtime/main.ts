@@ -2,6 +2,7 @@ import pino from 'pino'
 import qrcode from 'qrcode-terminal'
 import { createApp } from './app.ts'
 import { ConfigError, isLoopback, parseConfig } from './config.ts'
+import { routeConsole } from './console-guard.ts'
 
 let config
 try {
@@ -13,6 +14,7 @@ try {
 }
 
 const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token', '*.apiToken'] })
+routeConsole(log)
 if (!isLoopback(config.host) && !config.apiToken) {
   log.warn({ host: config.host }, 'listening on a non-loopback address WITHOUT API_TOKEN: anyone who reaches this port can read polls and send messages as you')
 }

@@ -99,7 +99,14 @@ async function limitedBody(req: Request, max: number): Promise<Uint8Array<ArrayB
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
-    const { done, value } = await reader.read()
+    let next: ReadableStreamReadResult<Uint8Array>
+    try {
+      next = await reader.read()
+    } catch {
+      // The client went away mid-body (or sent broken chunked coding): its fault, nobody to answer.
+      throw new HttpError(400, 'request body could not be read: the client went away or sent a broken stream')
+    }
+    const { done, value } = next
     if (done) break
     size += value.byteLength
     if (size > max) {

@@ -14,6 +14,12 @@ export interface SocketIoDeps {
   log: Logger
   apiToken: string | null
   corsOrigins: string[]
+  /**
+   * At most one poll_update_to_gui per poll per this many ms (default 250; 0 = every change).
+   * The first change goes out at once, later ones within the window are folded into one that
+   * carries the newest state when it ends: every update is complete, so none is lost.
+   */
+  updateIntervalMs?: number
 }
 
 /** Same-origin, localhost on any port, or listed; a request without Origin is not a browser's. */
@@ -63,19 +69,47 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
     socket.emit('initial_poll_data', polls.all())
   })
 
+  // Under a vote flood every group commit changes the touched polls; sending each change to
+  // every client (each with the poll's whole voter list) outran the clients, and the server
+  // buffered what they could not take until memory grew by hundreds of MB (test/load, issue #7).
+  const interval = deps.updateIntervalMs ?? 250
+  const windows = new Map<string, { timer: ReturnType<typeof setTimeout>; pending?: PollView }>()
+  const sendUpdate = (id: string, p: PollView) => io.emit('poll_update_to_gui', pollUpdatePayload(id, p))
+  const openWindow = (id: string) => {
+    const timer = setTimeout(() => {
+      const w = windows.get(id)
+      windows.delete(id)
+      if (w?.pending) { sendUpdate(id, w.pending); openWindow(id) }
+    }, interval)
+    windows.set(id, { timer })
+  }
+  // The whole list supersedes whatever a window still holds.
+  const dropWindows = () => {
+    for (const w of windows.values()) clearTimeout(w.timer)
+    windows.clear()
+  }
+  const onUpdate = (id: string, p: PollView) => {
+    if (interval <= 0) return sendUpdate(id, p)
+    const w = windows.get(id)
+    if (w) { w.pending = p; return }
+    sendUpdate(id, p)
+    openWindow(id)
+  }
+
   const offs = [
     emitter.on('status', (s) => io.emit('client_status', publicStatus(s))),
     emitter.on('qr', (qr) => io.emit('qr_code', qr)),
     emitter.on('user', (u) => io.emit('whatsapp_user', u)),
     emitter.on('poll:new', (pollMsgId, pollData) => io.emit('new_poll_sent', { pollMsgId, pollData })),
-    emitter.on('poll:update', (id, p) => io.emit('poll_update_to_gui', pollUpdatePayload(id, p))),
-    emitter.on('polls:reset', () => io.emit('initial_poll_data', polls.all())),
+    emitter.on('poll:update', onUpdate),
+    emitter.on('polls:reset', () => { dropWindows(); io.emit('initial_poll_data', polls.all()) }),
   ]
   log.debug('socket.io attached')
 
   return {
     close: () => {
       for (const off of offs) off()
+      dropWindows()
       return new Promise<void>((resolve) => { io.close(() => resolve()) })
     },
   }

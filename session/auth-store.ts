@@ -29,6 +29,25 @@ const decode = (text: string) => JSON.parse(text, BufferJSON.reviver)
 // libsql ignores pluck(); raw() rows are arrays, so single values are read as row[0].
 const userOf = (jid: string) => jid.split('@')[0]!.split(':')[0]!
 
+/**
+ * Baileys rc14 stores a sender-key record as the bytes of plain `JSON.stringify` (a Buffer
+ * becomes `{ type: 'Buffer', data: [numbers] }`) but reads it with `BufferJSON.reviver`, which
+ * revives only base64 data. A skipped group message key then comes back as an object, and every
+ * group message that arrives after a later one from the same sender fails to decrypt ("Expected
+ * Buffer instead of: Object"), costing a retry round trip through the sender's phone. Handing the
+ * record out in the form the reviver reads fixes that, for records already stored too.
+ */
+function revivableSenderKey(value: unknown): unknown {
+  if (!(value instanceof Uint8Array)) return value
+  const text = Buffer.from(value).toString('utf-8')
+  if (!text.includes('"data":[')) return value
+  try {
+    return Buffer.from(JSON.stringify(JSON.parse(text), BufferJSON.replacer), 'utf-8')
+  } catch {
+    return value
+  }
+}
+
 /** Baileys' auth state in SQLite: creds as one row, each Signal key as a row, writes in transactions. */
 export function createAuthStore(db: Db): AuthStore {
   db.exec(SCHEMA)
@@ -42,6 +61,7 @@ export function createAuthStore(db: Db): AuthStore {
     const text = (getKey.get(type, id) as [string] | undefined)?.[0]
     if (text === undefined) return undefined
     const value = decode(text)
+    if (type === 'sender-key') return revivableSenderKey(value)
     return type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value) : value
   }
 

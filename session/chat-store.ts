@@ -40,22 +40,31 @@ export function createChatStore(db: Db, { now = Date.now, canonical = (jid) => j
   const put = db.prepare(`INSERT INTO chats (id, name, is_group, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT(id) DO UPDATE SET name = COALESCE(excluded.name, chats.name), updated_at = excluded.updated_at`)
   const all = db.prepare('SELECT id, name, is_group FROM chats').raw()
-  const upsertMany = db.transaction((chats: ChatUpsert[]) => {
+  // What the table holds, so that the sighting of a known chat (every incoming message is one)
+  // costs no transaction: a synchronous fsync per message capped the vote rate (issue #7).
+  const inTable = new Map<string, string | null>()
+  for (const [id, name] of all.all() as [string, string | null, number][]) inTable.set(id, name)
+  const upsertMany = db.transaction((rows: Array<[string, string | null]>) => {
     const t = now()
-    for (const c of chats) {
-      const id = isPollableJid(c.id) ? canonical(c.id) : null
-      if (!id) continue
-      const name = c.name?.trim() || null
-      put.run(id, name, id.endsWith('@g.us') ? 1 : 0, t)
-    }
+    for (const [id, name] of rows) put.run(id, name, id.endsWith('@g.us') ? 1 : 0, t)
   })
-  // Cleared on every write; a mapping learned without a chat write shows on the next one.
+  // Cleared on every upsert; a mapping learned without one shows on the next one.
   let cache: Chat[] | null = null
   return {
     upsert(chats) {
-      if (!chats.length) return
-      upsertMany.immediate(chats)
       cache = null
+      const rows = new Map<string, string | null>()
+      for (const c of chats) {
+        const id = isPollableJid(c.id) ? canonical(c.id) : null
+        if (!id) continue
+        const name = c.name?.trim() || null
+        const known = rows.has(id) ? rows.get(id) : inTable.get(id)
+        if ((rows.has(id) || inTable.has(id)) && (name === null || name === known)) continue
+        rows.set(id, name ?? known ?? null)
+      }
+      if (!rows.size) return
+      upsertMany.immediate([...rows])
+      for (const [id, name] of rows) inTable.set(id, name)
     },
     list() {
       if (cache) return cache
@@ -71,6 +80,7 @@ export function createChatStore(db: Db, { now = Date.now, canonical = (jid) => j
     },
     clear() {
       db.exec('DELETE FROM chats')
+      inTable.clear()
       cache = null
     },
   }

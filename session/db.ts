@@ -13,6 +13,9 @@ export function openDb(dataDir: string, file = 'pollwire.db'): Db {
   if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   chmodSync(dataDir, 0o700)
   const path = join(dataDir, file)
+  // SQLite gives -wal and -shm the mode of the database file when it creates them; files left
+  // by a restore or an older version keep theirs, so all three are tightened on every open.
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600)
   const db = new Database(path)
   chmodSync(path, 0o600)
   db.pragma('journal_mode = WAL')

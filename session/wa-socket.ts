@@ -42,6 +42,41 @@ const decodePlain = (buf: Uint8Array): proto.IMessage | null => {
   }
 }
 
+type MakeSignalRepository = NonNullable<Parameters<typeof makeWASocket>[0]['makeSignalRepository']>
+
+/**
+ * Baileys' Signal repository, reporting every plaintext to `onPlaintext` before Baileys sees
+ * it (and so before the receipt). The decryption and the report share one Signal-key
+ * transaction: the ratchet step that spent the message key is committed only once
+ * `onPlaintext` resolved. A crash before that leaves the message decryptable when WhatsApp
+ * redelivers it; committed first, the redelivered copy would fail to decrypt and the vote
+ * would depend on the voter's phone answering a retry receipt.
+ */
+export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => Promise<void>): MakeSignalRepository {
+  return (signalAuth, signalLogger, pnToLid) => {
+    const repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(signalAuth, signalLogger, pnToLid)
+    const keys = signalAuth.keys
+    // Baileys hands over a store with transactions; a nested one joins it, so ours is the one that commits.
+    const inTransaction = <T>(key: string, work: () => Promise<T>): Promise<T> =>
+      'transaction' in keys ? keys.transaction(work, key) : work()
+    const decryptMessage = repo.decryptMessage.bind(repo)
+    const decryptGroupMessage = repo.decryptGroupMessage.bind(repo)
+    repo.decryptMessage = (opts) => inTransaction(opts.jid, async () => {
+      const buf = await decryptMessage(opts)
+      const message = decodePlain(buf)
+      if (message) await onPlaintext({ chatId: opts.jid, author: opts.jid, message })
+      return buf
+    })
+    repo.decryptGroupMessage = (opts) => inTransaction(opts.group, async () => {
+      const buf = await decryptGroupMessage(opts)
+      const message = decodePlain(buf)
+      if (message) await onPlaintext({ chatId: opts.group, author: opts.authorJid, message })
+      return buf
+    })
+    return repo
+  }
+}
+
 /** The real Baileys socket, with a Signal repository that reports plaintexts before the ack. */
 export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUrl, getMessage, onPlaintext }) =>
   makeWASocket({
@@ -51,23 +86,5 @@ export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUr
     getMessage,
     markOnlineOnConnect: false,
     syncFullHistory: false,
-    makeSignalRepository(signalAuth, signalLogger, pnToLid) {
-      const repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(signalAuth, signalLogger, pnToLid)
-      if (!onPlaintext) return repo
-      const decryptMessage = repo.decryptMessage.bind(repo)
-      const decryptGroupMessage = repo.decryptGroupMessage.bind(repo)
-      repo.decryptMessage = async (opts) => {
-        const buf = await decryptMessage(opts)
-        const message = decodePlain(buf)
-        if (message) await onPlaintext({ chatId: opts.jid, author: opts.jid, message })
-        return buf
-      }
-      repo.decryptGroupMessage = async (opts) => {
-        const buf = await decryptGroupMessage(opts)
-        const message = decodePlain(buf)
-        if (message) await onPlaintext({ chatId: opts.group, author: opts.authorJid, message })
-        return buf
-      }
-      return repo
-    },
+    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext) } : {}),
   })

@@ -5,6 +5,12 @@ import type { Handler } from '../../runtime/context.ts'
 import { createRouter, type Route } from '../../runtime/router.ts'
 import { createTokenGuard } from '../../runtime/token-guard.ts'
 import { fakeCtx } from '../fakes.ts'
+import { pino } from 'pino'
+
+/** A pino logger that records the messages of warn and above. */
+function pinoSpy(into: string[]) {
+  return pino({ level: 'warn' }, { write: (line: string) => { into.push(JSON.parse(line).msg) } })
+}
 
 const router = suite('createRouter')
 const echo: Handler = async (req, ctx) => json(200, { params: ctx.params, body: req.body ? await req.text() : null })
@@ -65,6 +71,20 @@ router('a body over 64 KiB is 413 whether declared or streamed', async () => {
   const res = await dispatch(new Request('http://localhost/a', { method: 'POST', body: stream, duplex: 'half' } as RequestInit))
   assert.is(res.status, 413)
   assert.is((await call(dispatch, '/a', { method: 'POST', body: 'small' })).body.body, 'small')
+})
+
+router('a body cut off by the client is a 400, not an internal error', async () => {
+  const logged: string[] = []
+  const { log: _log, ...rest } = base()
+  const spy = { ...rest, log: pinoSpy(logged) }
+  const d = createRouter(routes, spy)
+  const stream = new ReadableStream({
+    start(c) { c.enqueue(new TextEncoder().encode('{"question":')); c.error(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })) },
+  })
+  const res = await d(new Request('http://localhost/a', { method: 'POST', body: stream, duplex: 'half' } as RequestInit))
+  assert.is(res.status, 400)
+  assert.equal(await res.json(), { success: false, message: 'request body could not be read: the client went away or sent a broken stream' })
+  assert.equal(logged, [], 'nothing logged as an error')
 })
 
 router('the guard protects every non-public route', async () => {

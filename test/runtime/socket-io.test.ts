@@ -12,11 +12,11 @@ let server: Server
 let close: () => Promise<void>
 const clients: Socket[] = []
 
-async function start(opts: { status?: 'ready' | 'qr_pending'; token?: string } = {}) {
+async function start(opts: { status?: 'ready' | 'qr_pending'; token?: string; updateIntervalMs?: number } = {}) {
   const emitter = createEmitter()
   const session = fakeSession({ status: opts.status ?? 'qr_pending', qr: 'QR1', user: { id: '1@s.whatsapp.net', name: 'Me' } })
   server = createServer()
-  const attached = attachSocketIo(server, { session, polls: memoryPolls({ P1: samplePoll() }), emitter, log: silent, apiToken: opts.token ?? null, corsOrigins: [] })
+  const attached = attachSocketIo(server, { session, polls: memoryPolls({ P1: samplePoll() }), emitter, log: silent, apiToken: opts.token ?? null, corsOrigins: [], updateIntervalMs: opts.updateIntervalMs })
   close = attached.close
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -76,6 +76,24 @@ sio('session events are forwarded under the contract names and shapes', async ()
   const p = samplePoll()
   assert.equal(seen[4], ['poll_update_to_gui', { pollMsgId: 'P1', results: p.results, question: p.question, options: p.options, voters: p.voters, selectableCount: 1 }])
   assert.equal(seen[5], ['client_status', 'disconnected'])
+})
+
+sio('a burst of updates to one poll: the first at once, the rest folded into one with the newest state', async () => {
+  const { url, emitter } = await start({ status: 'ready', updateIntervalMs: 100 })
+  const { s, seen } = client(url)
+  await until(() => seen.length >= 3 && s.connected)
+  const updates = () => seen.filter(([e]) => e === 'poll_update_to_gui').map(([, p]) => p as { pollMsgId: string; results: Record<string, number> })
+  for (let n = 1; n <= 20; n++) emitter.emit('poll:update', 'P1', samplePoll({ results: { Red: n, Blue: 0 } }))
+  emitter.emit('poll:update', 'P2', samplePoll({ results: { Red: 0, Blue: 1 } }))
+  await until(() => updates().length >= 2)
+  assert.equal(updates().map((u) => [u.pollMsgId, u.results.Red]), [['P1', 1], ['P2', 0]], 'the first change of each poll is not held back')
+  await until(() => updates().length >= 3)
+  assert.equal(updates()[2], { ...updates()[2]!, pollMsgId: 'P1', results: { Red: 20, Blue: 0 } }, 'then one update with the newest state')
+  await new Promise((r) => setTimeout(r, 250))
+  assert.is(updates().length, 3, 'nothing more once the poll is quiet')
+  emitter.emit('poll:update', 'P1', samplePoll({ results: { Red: 21, Blue: 0 } }))
+  await until(() => updates().length >= 4)
+  assert.is(updates()[3]!.results.Red, 21, 'a quiet poll updates at once again')
 })
 
 sio('with API_TOKEN, a connection needs auth.token', async () => {

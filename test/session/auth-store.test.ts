@@ -3,8 +3,10 @@ import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { addTransactionCapability, DEFAULT_CONNECTION_CONFIG } from '@whiskeysockets/baileys'
+import { pino } from 'pino'
 import { createAuthStore } from '../../session/auth-store.ts'
-import { openDb } from '../../session/db.ts'
+import { openDb, openMemoryDb } from '../../session/db.ts'
 
 const auth = suite('createAuthStore')
 let dir = ''
@@ -52,6 +54,31 @@ auth('LID↔PN lookups read the mapping keys Baileys writes', async () => {
   assert.is(await store.lidMapping.getLIDForPN('15551110001:3@s.whatsapp.net'), '80000000001@lid')
   assert.is(await store.lidMapping.getPNForLID('80000000001@lid'), '15551110001@s.whatsapp.net')
   assert.is(await store.lidMapping.getPNForLID('1@lid'), null)
+})
+
+auth('a group message that arrives after a later one from the same sender still decrypts', async () => {
+  // Baileys writes sender-key records with plain JSON (a skipped message key's seed becomes
+  // { type: 'Buffer', data: [...] }) and reads them with BufferJSON.reviver, which revives only
+  // base64 data: the out-of-order message then failed with "Expected Buffer instead of: Object".
+  const log = pino({ level: 'silent' })
+  const repo = (store: ReturnType<typeof createAuthStore>) => {
+    const state = store.load()
+    const keys = addTransactionCapability(state.keys, log, { maxCommitRetries: 1, delayBetweenTriesMs: 0 })
+    return DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds: state.creds, keys }, log, async () => [])
+  }
+  const group = '120363000000000001@g.us'
+  const author = '80000000001@lid'
+  const sender = repo(createAuthStore(openMemoryDb()))
+  const receiver = repo(createAuthStore(openDb(dir)))
+  const sent: Array<{ ciphertext: Uint8Array; senderKeyDistributionMessage: Uint8Array }> = []
+  for (const text of ['one', 'two', 'three']) sent.push(await sender.encryptGroupMessage({ group, meId: author, data: Buffer.from(text) }))
+  await receiver.processSenderKeyDistributionMessage({
+    authorJid: author, item: { groupId: group, axolotlSenderKeyDistributionMessage: sent[0]!.senderKeyDistributionMessage },
+  })
+  const open = async (i: number) => Buffer.from(await receiver.decryptGroupMessage({ group, authorJid: author, msg: sent[i]!.ciphertext })).toString()
+  assert.is(await open(2), 'three')
+  assert.is(await open(0), 'one')
+  assert.is(await open(1), 'two')
 })
 
 auth('the data dir is 0700 and the database 0600', () => {

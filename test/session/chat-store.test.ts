@@ -49,6 +49,24 @@ chats('persists across a reopen', () => {
   } finally { rmSync(dir, { recursive: true, force: true }) }
 })
 
+chats('a known chat seen again writes nothing; a new name or a new chat does', () => {
+  const db = openMemoryDb()
+  let t = 1
+  const store = createChatStore(db, { now: () => t })
+  const stamp = (id: string) => (db.prepare('SELECT updated_at FROM chats WHERE id = ?').get(id) as { updated_at: number }).updated_at
+  store.upsert([{ id: '15551110001@s.whatsapp.net', name: 'Alice' }, { id: '120363000000000001@g.us' }])
+  t = 2
+  store.upsert([{ id: '15551110001@s.whatsapp.net', name: 'Alice' }, { id: '15551110001@s.whatsapp.net' }, { id: '120363000000000001@g.us' }])
+  assert.is(stamp('15551110001@s.whatsapp.net'), 1, 'same name: no write')
+  assert.is(stamp('120363000000000001@g.us'), 1, 'no name: no write')
+  store.upsert([{ id: '120363000000000001@g.us', name: 'Team' }, { id: '15551110002@s.whatsapp.net' }])
+  assert.is(stamp('120363000000000001@g.us'), 2)
+  assert.is(stamp('15551110002@s.whatsapp.net'), 2)
+  store.clear()
+  store.upsert([{ id: '15551110001@s.whatsapp.net' }])
+  assert.equal(store.list(), [{ id: '15551110001@s.whatsapp.net', name: '+15551110001', isGroup: false }], 'cleared chats are written again')
+})
+
 chats.run()
 
 const canon = suite('createChatStore canonical ids')

@@ -50,7 +50,8 @@ export type SendOptions = {
 	 * 'reencrypt' (default): the duplicate is the same message (same id) freshly Signal-
 	 * encrypted, so the client decrypts and upserts it twice. 'replay': the byte-identical
 	 * stanza again; its Signal message key is spent, so the client sends a retry receipt, nacks
-	 * it and upserts a CIPHERTEXT stub with the same id (the fake does not answer retries).
+	 * it and upserts a CIPHERTEXT stub with the same id; the contact then answers the retry with
+	 * the message freshly encrypted (unless the fake runs with `answerRetries: false`).
 	 */
 	duplicateMode?: 'reencrypt' | 'replay'
 	/** the `notify` push name; default: the contact's name; null to omit */
@@ -155,6 +156,11 @@ export class FakeContact extends Participant {
 				: this.chatEnvelope(device, message, { id, t, type, addressing, pushName })
 		const first = await build(!!options.resendSenderKey)
 		this.network.deliver(first, device, { offline: options.offline })
+		// a retry is answered as phones do: the message again, encrypted to the asking device alone
+		const meta = { id, t, type, addressing, pushName }
+		this.network.rememberForRetry(id, device, () =>
+			group ? this.groupRetryEnvelope(device, group, message, meta) : this.chatEnvelope(device, message, meta)
+		)
 		if ((options.times ?? 1) > 1) {
 			const again = options.duplicateMode === 'replay' ? first : await build(false)
 			this.network.deliver(again, device, { offline: options.offline })
@@ -197,6 +203,28 @@ export class FakeContact extends Participant {
 	}
 
 	/**
+	 * A group message again, for one device that could not decrypt it, as WhatsApp clients
+	 * answer a retry: 1:1-encrypted, no skmsg, with our current sender key inside (the device
+	 * may have lost it, and it needs it for what we send next).
+	 */
+	private async groupRetryEnvelope(device: CompanionDevice, group: FakeGroup, message: proto.IMessage, meta: EnvelopeMeta): Promise<BinaryNode> {
+		const senderKey = await this.signal.senderKeyDistribution(group.jid, this.jid(meta.addressing))
+		const { type, ciphertext } = await this.encryptFor(device, {
+			...message,
+			senderKeyDistributionMessage: { groupId: group.jid, axolotlSenderKeyDistributionMessage: senderKey }
+		})
+		return node('message', { from: group.jid, ...this.participantAttrs(meta.addressing), id: meta.id, t: meta.t, type: meta.type, notify: meta.pushName }, [
+			node('enc', { v: 2, type }, ciphertext)
+		])
+	}
+
+	private participantAttrs(addressing: AddressingMode): Record<string, string> {
+		return addressing === 'lid'
+			? { participant: this.lidJid, participant_pn: this.pnJid, addressing_mode: 'lid' }
+			: { participant: this.pnJid, participant_lid: this.lidJid, addressing_mode: 'pn' }
+	}
+
+	/**
 	 * `<message from=GROUP participant=...>` with our sender key distribution (pkmsg/msg) the
 	 * first time this device hears from us in the group, then the skmsg itself.
 	 */
@@ -221,13 +249,9 @@ export class FakeContact extends Participant {
 			this.senderKeySent.add(sentKey)
 		}
 		content.push(node('enc', { v: 2, type: 'skmsg' }, ciphertext))
-		const addressing =
-			meta.addressing === 'lid'
-				? { participant: this.lidJid, participant_pn: this.pnJid, addressing_mode: 'lid' }
-				: { participant: this.pnJid, participant_lid: this.lidJid, addressing_mode: 'pn' }
 		return node(
 			'message',
-			{ from: group.jid, ...addressing, id: meta.id, t: meta.t, type: meta.type, notify: meta.pushName },
+			{ from: group.jid, ...this.participantAttrs(meta.addressing), id: meta.id, t: meta.t, type: meta.type, notify: meta.pushName },
 			content
 		)
 	}

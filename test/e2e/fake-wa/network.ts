@@ -19,4 +19,9 @@ export interface Network {
 	deliver(stanza: BinaryNode, device: CompanionDevice, options?: DeliverOptions): void
 	group(jid: string): FakeGroup | undefined
 	newMessageId(): string
+	/**
+	 * How to send message `id` again, freshly encrypted for `device`, if the client asks with a
+	 * retry receipt (it could not decrypt it), as the sender's phone does for WhatsApp.
+	 */
+	rememberForRetry(id: string, device: CompanionDevice, resend: () => Promise<BinaryNode>): void
 }

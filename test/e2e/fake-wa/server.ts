@@ -61,6 +61,12 @@ export type FakeWhatsAppOptions = {
 	skipPreKeyUpload?: boolean
 	/** drop libsignal's session bookkeeping lines from the console while running; default true */
 	quietLibsignal?: boolean
+	/**
+	 * A contact answers the client's retry receipt by sending the message again, freshly
+	 * encrypted (with its sender key, in groups), up to 5 times per message, as a phone does
+	 * for WhatsApp. Default true; false leaves retry receipts unanswered.
+	 */
+	answerRetries?: boolean
 }
 
 export type WaitOptions = { timeoutMs?: number }
@@ -68,6 +74,8 @@ export type WaitOptions = { timeoutMs?: number }
 type QueuedStanza = { stanza: BinaryNode; deviceId: number }
 
 const STREAM_PATH = '/ws/chat'
+/** WhatsApp clients give up on a message after five retry receipts */
+const MAX_RETRY_ANSWERS = 5
 
 export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	readonly url: string
@@ -87,6 +95,17 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	private readonly live = new Set<ClientConnection>()
 	private readonly inbound: InboundRouter
 	private readonly offlineQueue: QueuedStanza[] = []
+	/**
+	 * Messages each connection was sent and has not yet settled with a receipt or an ack.
+	 * WhatsApp keeps a message until the device acknowledges it and redelivers it on the
+	 * next login otherwise; so does this fake (see requeueUnacknowledged).
+	 */
+	private readonly unacknowledged = new Map<ClientConnection, QueuedStanza[]>()
+	private redelivered = 0
+	/** contact messages by id, to send again on a retry receipt */
+	private readonly resendable = new Map<string, { device: CompanionDevice; resend: () => Promise<BinaryNode>; answered: number }>()
+	private retriesAnswered = 0
+	private readonly answerRetries: boolean
 	private readonly historySync: boolean
 	private readonly defaultTimeoutMs: number
 	private acceptedConnections = 0
@@ -106,6 +125,7 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 		this.ownerLid = userPart(options.ownerLid ?? '900000000000001')
 		this.historySync = options.historySync ?? true
 		this.skipPreKeyUpload = options.skipPreKeyUpload ?? false
+		this.answerRetries = options.answerRetries ?? true
 		this.restoreConsole = options.quietLibsignal === false ? () => undefined : silenceLibsignalLogs()
 		this.defaultTimeoutMs = options.defaultTimeoutMs ?? 5000
 		this.recorder = new Recorder(this.scheduler, this.events)
@@ -218,6 +238,16 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	/** stanzas held for the next login */
 	get pendingOffline(): number {
 		return this.offlineQueue.length
+	}
+
+	/** messages delivered to a connection that closed before acknowledging them, queued again */
+	get redeliveredCount(): number {
+		return this.redelivered
+	}
+
+	/** retry receipts a contact answered by sending the message again */
+	get retriesAnsweredCount(): number {
+		return this.retriesAnswered
 	}
 
 	get polls(): PollRecord[] {
@@ -381,9 +411,16 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 		return randomBytes(10).toString('hex').toUpperCase()
 	}
 
+	rememberForRetry(id: string, device: CompanionDevice, resend: () => Promise<BinaryNode>): void {
+		this.resendable.set(id, { device, resend, answered: 0 })
+	}
+
 	// ---- ConnectionHost -----------------------------------------------------------------------
 
 	record(connection: ClientConnection, direction: 'from-client' | 'to-client', stanza: BinaryNode): void {
+		if (direction === 'from-client') {
+			this.settleAcknowledged(connection, stanza)
+		}
 		this.recorder.stanza({ direction, connectionId: connection.id, node: stanza, at: Date.now() })
 	}
 
@@ -428,6 +465,7 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 
 	onClosed(connection: ClientConnection): void {
 		this.live.delete(connection)
+		this.requeueUnacknowledged(connection)
 		this.events.emit('close', connection.id)
 		this.scheduler.poke()
 	}
@@ -492,6 +530,11 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	private sendToClient(connection: ClientConnection, stanza: BinaryNode, offline: boolean): void {
 		const sent = offline ? { ...stanza, attrs: { ...stanza.attrs, offline: '1' } } : stanza
 		connection.send(sent)
+		if (stanza.tag === 'message' && connection.device && connection.isOpen) {
+			const list = this.unacknowledged.get(connection) ?? []
+			list.push({ stanza, deviceId: connection.device.id })
+			this.unacknowledged.set(connection, list)
+		}
 		this.recorder.deliveredToClient({
 			id: stanza.attrs.id ?? '',
 			offline,
@@ -499,6 +542,73 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 			node: sent,
 			at: Date.now()
 		})
+	}
+
+	/**
+	 * A delivery (or read, sender, ...) receipt or an ack, nacks included, settles a message:
+	 * WhatsApp stops redelivering it. A retry receipt does not (the client could not decrypt).
+	 */
+	private settleAcknowledged(connection: ClientConnection, stanza: BinaryNode): void {
+		let ids: string[]
+		if (stanza.tag === 'receipt' && stanza.attrs.type === 'retry') {
+			this.answerRetry(stanza.attrs.id)
+			return
+		}
+		if (stanza.tag === 'receipt') {
+			const list = Array.isArray(stanza.content) ? stanza.content.find(item => item.tag === 'list') : undefined
+			const items = list && Array.isArray(list.content) ? list.content.filter(item => item.tag === 'item') : []
+			ids = [stanza.attrs.id, ...items.map(item => item.attrs.id)].filter((id): id is string => !!id)
+		} else if (stanza.tag === 'ack' && stanza.attrs.class === 'message' && stanza.attrs.id) {
+			ids = [stanza.attrs.id]
+		} else {
+			return
+		}
+		const pending = this.unacknowledged.get(connection)
+		for (const id of ids) {
+			const at = pending?.findIndex(queued => queued.stanza.attrs.id === id) ?? -1
+			if (at >= 0) {
+				pending!.splice(at, 1)
+			}
+		}
+	}
+
+	/** The sender encrypts the message again (the client's copy could not be decrypted) and sends it. */
+	private answerRetry(id: string | undefined): void {
+		const entry = id ? this.resendable.get(id) : undefined
+		if (!this.answerRetries || !entry || entry.answered >= MAX_RETRY_ANSWERS) {
+			return
+		}
+		entry.answered++
+		this.retriesAnswered++
+		entry
+			.resend()
+			.then(stanza => {
+				if (!this.scheduler.isClosed) {
+					this.deliver(stanza, entry.device)
+				}
+			})
+			.catch(() => undefined)
+	}
+
+	/**
+	 * A connection closed (crash, kill -9, network drop) with messages it never acknowledged:
+	 * they go back to the front of the offline queue and reach the device on its next login
+	 * with `offline`, as WhatsApp's own redelivery does; to a device still connected on
+	 * another stream, at once.
+	 */
+	private requeueUnacknowledged(connection: ClientConnection): void {
+		const left = this.unacknowledged.get(connection) ?? []
+		this.unacknowledged.delete(connection)
+		if (!left.length || this.scheduler.isClosed) {
+			return
+		}
+		this.redelivered += left.length
+		const live = this.readyConnection()
+		const now = left.filter(queued => live?.device?.id === queued.deviceId)
+		this.offlineQueue.unshift(...left.filter(queued => !now.includes(queued)))
+		for (const { stanza } of now) {
+			this.sendToClient(live!, stanza, false)
+		}
 	}
 
 	/**

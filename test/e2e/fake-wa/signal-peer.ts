@@ -139,6 +139,11 @@ export class SignalPeer {
 		return this.serial(() => this.repo.encryptGroupMessage({ group, meId, data: encodeWAMessage(message) }))
 	}
 
+	/** Our current sender key for `group`, as a distribution message (sent again with a retried group message). */
+	senderKeyDistribution(group: string, meId: string): Promise<Uint8Array> {
+		return this.serial(() => this.repo.getSenderKeyDistributionMessage({ group, meId }))
+	}
+
 	processSenderKey(authorJid: string, item: proto.Message.ISenderKeyDistributionMessage): Promise<void> {
 		return this.serial(() => this.repo.processSenderKeyDistributionMessage({ authorJid, item }))
 	}

@@ -1,0 +1,165 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { io as connect, type Socket } from 'socket.io-client'
+import { routes } from '../../handlers/index.ts'
+import { startApp, TOKEN, type Running } from './app-under-test.ts'
+
+/**
+ * API_TOKEN over real HTTP and Socket.IO (issue #7): every route of handlers/index.ts that is
+ * not public answers 401 without the token or with a wrong one — before its handler runs —
+ * and 200 with it; Socket.IO refuses a connection without the right auth.token.
+ */
+
+const bearer = { authorization: `Bearer ${TOKEN}` }
+const WRONG: Array<[string, Record<string, string>, string]> = [
+  ['no Authorization header', {}, ''],
+  ['a wrong token', { authorization: 'Bearer wrong-token-0123456789abcdef' }, ''],
+  ['the token with a character more', { authorization: `Bearer ${TOKEN}x` }, ''],
+  ['the token with a character less', { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, ''],
+  ['an empty bearer', { authorization: 'Bearer ' }, ''],
+  ['the token without the Bearer scheme', { authorization: TOKEN }, ''],
+  ['the token as Basic credentials', { authorization: `Basic ${btoa(`${TOKEN}:`)}` }, ''],
+  ['the token in the query string', {}, `?token=${TOKEN}&api_token=${TOKEN}`],
+]
+
+/** How to call each guarded route so that it answers 200, and in which session state. */
+const AUTHORIZED: Record<string, { state: 'ready' | 'qr_pending' | 'last'; body?: unknown }> = {
+  'GET /status': { state: 'ready' },
+  'POST /send-poll': { state: 'ready', body: { chatId: '15551110001@s.whatsapp.net', question: 'Authorized?', options: ['Yes', 'No'] } },
+  'GET /get-chats': { state: 'ready' },
+  'GET /get-all-poll-data': { state: 'ready' },
+  'GET /polls/:id': { state: 'ready' },
+  'GET /polls/:id/votes': { state: 'ready' },
+  'GET /polls/:id/results.csv': { state: 'ready' },
+  'GET /metrics': { state: 'ready' },
+  'POST /pairing-code': { state: 'qr_pending', body: { phoneNumber: '15551234567' } },
+  'GET /status/qr.svg': { state: 'qr_pending' },
+  'POST /logout': { state: 'last', body: {} },
+}
+
+interface World { app: Running; pollId: string }
+const http = suite<World>('API_TOKEN on every HTTP route', {} as World)
+
+const key = (r: { method: string; path: string }) => `${r.method} ${r.path}`
+const guarded = routes.filter((r) => !r.public)
+
+async function call(w: World, method: string, path: string, headers: Record<string, string>, body?: unknown, query = '') {
+  const res = await fetch(`${w.app.url}${path.replace(':id', w.pollId)}${query}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  return { status: res.status, text, headers: res.headers }
+}
+
+http.before(async (w) => {
+  w.app = await startApp({ API_TOKEN: TOKEN })
+  w.app.open()
+  const res = await call(w, 'POST', '/send-poll', bearer, AUTHORIZED['POST /send-poll']!.body)
+  assert.is(res.status, 200, res.text)
+  w.pollId = JSON.parse(res.text).pollMsgId
+})
+
+http.after(async (w) => { await w.app?.close() })
+
+http('the test knows how to call every guarded route (a new route must be added here)', () => {
+  assert.equal(guarded.map(key).sort(), Object.keys(AUTHORIZED).sort())
+})
+
+http('every guarded route answers 401 without the right token, and its handler does not run', async (w) => {
+  const sentBefore = w.app.sockets.last().sent.length
+  for (const route of guarded) {
+    const body = AUTHORIZED[key(route)]?.body
+    for (const [why, headers, query] of WRONG) {
+      const res = await call(w, route.method, route.path, headers, body, query)
+      assert.is(res.status, 401, `${key(route)} with ${why}: ${res.status} ${res.text}`)
+      const json = JSON.parse(res.text)
+      assert.is(json.success, false)
+      assert.type(json.message, 'string')
+      assert.is(res.headers.get('www-authenticate'), 'Bearer')
+      assert.not.match(res.text, TOKEN)
+    }
+    if (route.method === 'GET') {
+      const head = await fetch(`${w.app.url}${route.path.replace(':id', w.pollId)}`, { method: 'HEAD' })
+      assert.is(head.status, 401, `HEAD ${route.path}`)
+    }
+  }
+  assert.is(w.app.sockets.last().sent.length, sentBefore, 'no poll was sent')
+  assert.is(w.app.app.session.status(), 'ready', 'nothing logged out')
+})
+
+http('public routes answer without a token', async (w) => {
+  for (const route of routes.filter((r) => r.public)) {
+    const res = await call(w, route.method, route.path, {})
+    assert.is(res.status, 200, `${key(route)}: ${res.text}`)
+  }
+})
+
+http('every guarded route answers 200 with the token (also with a lower-case scheme)', async (w) => {
+  const run = async (state: 'ready' | 'qr_pending' | 'last') => {
+    for (const route of guarded) {
+      const how = AUTHORIZED[key(route)]!
+      if (how.state !== state) continue
+      const headers = route.path === '/status' ? { authorization: `bearer ${TOKEN}` } : bearer
+      const res = await call(w, route.method, route.path, headers, how.body)
+      assert.is(res.status, 200, `${key(route)}: ${res.status} ${res.text}`)
+    }
+  }
+  await run('ready')
+  w.app.showQr()
+  assert.is(w.app.app.session.status(), 'qr_pending')
+  await run('qr_pending')
+  await run('last')
+})
+
+http.run()
+
+// ---
+
+const sio = suite<{ app: Running; clients: Socket[] }>('API_TOKEN on Socket.IO', { clients: [] } as never)
+
+sio.before(async (w) => {
+  w.clients = []
+  w.app = await startApp({ API_TOKEN: TOKEN })
+})
+sio.after(async (w) => {
+  for (const c of w.clients) c.close()
+  await w.app?.close()
+})
+
+const outcome = (w: { app: Running; clients: Socket[] }, opts: Record<string, unknown>, path = '') =>
+  new Promise<{ ok: boolean; error?: string; events: string[] }>((resolve) => {
+    const events: string[] = []
+    const s = connect(w.app.url + path, { transports: ['websocket'], reconnection: false, timeout: 5000, ...opts })
+    w.clients.push(s)
+    s.onAny((e: string) => { events.push(e); if (e === 'initial_poll_data') resolve({ ok: true, events }) })
+    s.on('connect_error', (err) => resolve({ ok: false, error: err.message, events }))
+  })
+
+sio('refused without auth.token, with a wrong one, a non-string one, or the token in the query', async (w) => {
+  for (const [why, opts, path] of [
+    ['no auth', {}, ''],
+    ['a wrong token', { auth: { token: 'wrong-token-0123456789abcdef' } }, ''],
+    ['a prefix of the token', { auth: { token: TOKEN.slice(0, 8) } }, ''],
+    ['a number', { auth: { token: 1234 } }, ''],
+    ['an array holding the token', { auth: { token: [TOKEN] } }, ''],
+    ['the token in the query', { query: { token: TOKEN } }, ''],
+    ['the token as a bearer header', { extraHeaders: { authorization: `Bearer ${TOKEN}` }, transports: ['polling'] }, ''],
+  ] as Array<[string, Record<string, unknown>, string]>) {
+    const r = await outcome(w, opts, path)
+    assert.is(r.ok, false, `${why}: connected`)
+    assert.match(r.error ?? '', /unauthorized/, why)
+    assert.equal(r.events, [], `${why}: no event reached the client`)
+  }
+})
+
+sio('accepted with the right auth.token, on websocket and polling', async (w) => {
+  for (const transports of [['websocket'], ['polling']]) {
+    const r = await outcome(w, { auth: { token: TOKEN }, transports })
+    assert.is(r.ok, true, `${transports}: ${r.error}`)
+    assert.is(r.events[0], 'client_status')
+  }
+})
+
+sio.run()
