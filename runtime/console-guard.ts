@@ -4,8 +4,8 @@ type Method = 'debug' | 'log' | 'info' | 'warn' | 'error' | 'trace'
 
 /**
  * The server itself never writes to the console; its dependencies do. libsignal (inside
- * Baileys) prints whole session records on routine events — `console.info("Closing session:",
- * session)` — and with them the ratchet's private keys and root key. This sends every console
+ * Baileys) prints whole session records on routine events (its "Closing session:" info line
+ * carries the session object), and with them the ratchet's private keys and root key. This sends every console
  * call to the logger instead, one level lower (libsignal warns and errs about what Baileys
  * already logs and recovers from), as text only: strings pass, anything else is named by its
  * type and never printed. Returns the function that puts the console back.
