@@ -1,8 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { startFakeWhatsApp, type FakeContact, type FakeWhatsApp } from '../fake-wa/index.ts'
-import { pairByQr } from '../harness/pair.ts'
-import { removeDir, startServer, tempDir, waitFor, type ServerProcess } from '../harness/server-process.ts'
+import type { FakeContact, FakeWhatsApp } from '../fake-wa/index.ts'
+import { startLinkedGroup } from '../harness/linked.ts'
+import { removeDir, startServer, waitFor, type ServerProcess } from '../harness/server-process.ts'
 import { KILLS, readyWithoutQr, seeded, SEED, sleep, type Rng } from './crash-kit.ts'
 
 /**
@@ -30,14 +30,13 @@ crash.before(async (w) => {
   w.rng = seeded(SEED + 1)
   w.issued = new Map()
   w.answered = 0
-  w.fake = await startFakeWhatsApp({ ownerPn: '15550000072', ownerLid: '900000000000072', defaultTimeoutMs: 10_000 })
-  w.alice = w.fake.addContact({ pn: '15552230001', lid: '81000000101', name: 'Alice' })
-  w.bob = w.fake.addContact({ pn: '15552230002', lid: '81000000102', name: 'Bob' })
-  w.fake.addGroup({ id: GROUP, subject: 'Send club', participants: [w.alice, w.bob] })
-  w.dataDir = tempDir('pollwire-crash-send-')
-  w.server = await startServer({ waWsUrl: w.fake.url, dataDir: w.dataDir, env: { LOG_LEVEL: 'info' } })
-  await pairByQr(w.server, w.fake)
-  await w.fake.waitForInitialSync({ timeoutMs: 20_000 })
+  Object.assign(w, await startLinkedGroup({
+    fake: { ownerPn: '15550000072', ownerLid: '900000000000072', defaultTimeoutMs: 10_000 },
+    alice: { pn: '15552230001', lid: '81000000101' },
+    bob: { pn: '15552230002', lid: '81000000102' },
+    group: { id: GROUP, subject: 'Send club' },
+    dataDirPrefix: 'pollwire-crash-send-',
+  }))
 })
 
 crash.after(async (w) => {

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { proto } from '@whiskeysockets/baileys'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { encryptPollVote, startFakeWhatsApp, type FakeContact, type FakeWhatsApp } from '../fake-wa/index.ts'
-import { pairByQr } from '../harness/pair.ts'
-import { removeDir, startServer, tempDir, waitFor, type ServerProcess } from '../harness/server-process.ts'
+import { encryptPollVote, type FakeContact, type FakeWhatsApp } from '../fake-wa/index.ts'
+import { startLinkedGroup } from '../harness/linked.ts'
+import { removeDir, waitFor, type ServerProcess } from '../harness/server-process.ts'
 
 /**
  * Malformed pollUpdateMessages sent through the fake WhatsApp, end to end: real Signal
@@ -30,14 +30,13 @@ interface World {
 const wire = suite<World>('malformed votes through the fake WhatsApp', {} as World)
 
 wire.before(async (w) => {
-  w.fake = await startFakeWhatsApp({ ownerPn: '15550000075', ownerLid: '900000000000075' })
-  w.alice = w.fake.addContact({ pn: '15552260001', lid: '81000000401', name: 'Alice' })
-  w.bob = w.fake.addContact({ pn: '15552260002', lid: '81000000402', name: 'Bob' })
-  w.fake.addGroup({ id: GROUP, subject: 'Wire club', participants: [w.alice, w.bob] })
-  w.dataDir = tempDir('pollwire-wire-')
-  w.server = await startServer({ waWsUrl: w.fake.url, dataDir: w.dataDir, env: { LOG_LEVEL: 'info' } })
-  await pairByQr(w.server, w.fake)
-  await w.fake.waitForInitialSync({ timeoutMs: 20_000 })
+  Object.assign(w, await startLinkedGroup({
+    fake: { ownerPn: '15550000075', ownerLid: '900000000000075' },
+    alice: { pn: '15552260001', lid: '81000000401' },
+    bob: { pn: '15552260002', lid: '81000000402' },
+    group: { id: GROUP, subject: 'Wire club' },
+    dataDirPrefix: 'pollwire-wire-',
+  }))
   const send = async (question: string, options: string[], multi: boolean) => {
     const res = await w.server.post('/send-poll', { chatId: GROUP, question, options, allowMultipleAnswers: multi })
     assert.is(res.status, 200)
