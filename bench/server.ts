@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../test/e2e/harness/server-process.ts'
+import { collectLines, freePort } from '../test/e2e/harness/server-process.ts'
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url))
 /** Nothing listens there: Baileys fails to connect and backs off, the HTTP side is unaffected. */
@@ -38,10 +38,7 @@ export async function spawnServer(dataDir: string, opts: { nodeArgs?: string[]; 
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const logs: string[] = []
-  const collect = (chunk: Buffer) => { for (const line of chunk.toString().split('\n')) if (line) logs.push(line) }
-  proc.stdout!.on('data', collect)
-  proc.stderr!.on('data', collect)
+  const logs = collectLines(proc)
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
   return {
     proc, port, url: `http://127.0.0.1:${port}`, spawnedAt, logs,

@@ -1,8 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { FakeContact, FakeWhatsApp } from '../fake-wa/index.ts'
-import { startLinkedGroup } from '../harness/linked.ts'
-import { removeDir, startServer, waitFor, type ServerProcess } from '../harness/server-process.ts'
+import type { FakeWhatsApp } from '../fake-wa/index.ts'
+import { startLinkedGroup, type LinkedGroup } from '../harness/linked.ts'
+import { removeDir, startServer, waitFor } from '../harness/server-process.ts'
 import { KILLS, readyWithoutQr, seeded, SEED, sleep, type Rng } from './crash-kit.ts'
 
 /**
@@ -12,12 +12,8 @@ import { KILLS, readyWithoutQr, seeded, SEED, sleep, type Rng } from './crash-ki
 
 const GROUP = '120363000000000078@g.us'
 
-interface World {
-  fake: FakeWhatsApp
-  alice: FakeContact
-  bob: FakeContact
-  server: ServerProcess
-  dataDir: string
+/** The linked-group scenario, plus what this suite keeps. */
+interface World extends LinkedGroup {
   rng: Rng
   /** question → chat, for every POST issued */
   issued: Map<string, string>

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { proto } from '@whiskeysockets/baileys'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { encryptPollVote, type FakeContact, type FakeWhatsApp } from '../fake-wa/index.ts'
-import { startLinkedGroup } from '../harness/linked.ts'
-import { removeDir, waitFor, type ServerProcess } from '../harness/server-process.ts'
+import { encryptPollVote } from '../fake-wa/index.ts'
+import { startLinkedGroup, type LinkedGroup } from '../harness/linked.ts'
+import { removeDir, waitFor } from '../harness/server-process.ts'
 
 /**
  * Malformed pollUpdateMessages sent through the fake WhatsApp, end to end: real Signal
@@ -16,12 +16,8 @@ import { removeDir, waitFor, type ServerProcess } from '../harness/server-proces
 const GROUP = '120363000000000079@g.us'
 const own = { pn: '15550000075@s.whatsapp.net', lid: '900000000000075@lid' }
 
-interface World {
-  fake: FakeWhatsApp
-  alice: FakeContact
-  bob: FakeContact
-  server: ServerProcess
-  dataDir: string
+/** The linked-group scenario, plus what this suite keeps. */
+interface World extends LinkedGroup {
   multi: string
   single: string
   secret: Record<string, Uint8Array>

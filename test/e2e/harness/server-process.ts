@@ -34,6 +34,15 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Every non-empty line a child writes to stdout and stderr, as it arrives. */
+export function collectLines(proc: ChildProcess): string[] {
+  const lines: string[] = []
+  const collect = (chunk: Buffer) => { for (const line of chunk.toString().split('\n')) if (line) lines.push(line) }
+  proc.stdout?.on('data', collect)
+  proc.stderr?.on('data', collect)
+  return lines
+}
+
 export const tempDir = (prefix = 'pollwire-e2e-') => mkdtempSync(join(tmpdir(), prefix))
 export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true })
 
@@ -72,10 +81,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const logs: string[] = []
-  const collect = (chunk: Buffer) => { for (const line of chunk.toString().split('\n')) if (line) logs.push(line) }
-  proc.stdout!.on('data', collect)
-  proc.stderr!.on('data', collect)
+  const logs = collectLines(proc)
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
   const url = `http://127.0.0.1:${port}`
   const headers = (extra: Record<string, string> = {}) => ({ ...extra, ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) })

@@ -1,9 +1,10 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { writeFileSync } from 'node:fs'
-import { startFakeWhatsApp, type FakeContact, type FakeWhatsApp } from '../../e2e/fake-wa/index.ts'
+import { startFakeWhatsApp } from '../../e2e/fake-wa/index.ts'
+import type { LinkedGroup } from '../../e2e/harness/linked.ts'
 import { guiSocket } from '../../e2e/harness/gui-socket.ts'
-import { removeDir, startServer, tempDir, waitFor, type ServerProcess } from '../../e2e/harness/server-process.ts'
+import { removeDir, startServer, tempDir, waitFor } from '../../e2e/harness/server-process.ts'
 import { leaks, secret, storedSecrets, text, type Secret } from './secret-forms.ts'
 
 /**
@@ -17,12 +18,8 @@ const TOKEN = 'log-test-token-6f1d0c9a7b3e5d2f'
 const WRONG_TOKEN = 'wrong-token-aa55aa55aa55aa55aa55'
 const GROUP = '120363000000000077@g.us'
 
-interface World {
-  fake: FakeWhatsApp
-  alice: FakeContact
-  bob: FakeContact
-  server: ServerProcess
-  dataDir: string
+/** The linked-group scenario, plus what this suite keeps. */
+interface World extends LinkedGroup {
   secrets: Secret[]
 }
 const logs = suite<World>('no secrets in the server log (LOG_LEVEL=trace)', { secrets: [] } as unknown as World)
