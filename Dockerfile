@@ -8,7 +8,7 @@ COPY runtime ./runtime
 COPY handlers ./handlers
 COPY session ./session
 COPY web ./web
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p -m 700 /data && chown node:node /data
 USER node
 VOLUME /data
 EXPOSE 3000

@@ -11,8 +11,10 @@ export interface Config {
   baileysLogLevel?: string
   /** undefined = Baileys' default (WhatsApp itself) */
   waWsUrl: string | undefined
-  /** extra browser origins allowed to open Socket.IO besides same-origin and localhost */
+  /** extra browser origins allowed to write and to open Socket.IO besides the server's own origin */
   corsOrigins: string[]
+  /** ALLOWED_HOSTS: Host names (or name:port) accepted besides loopback and a non-loopback HOST; lower case */
+  allowedHosts: string[]
 }
 
 export class ConfigError extends Error {}
@@ -22,8 +24,12 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 /** Reads the environment once at start; every wrong value is named in one error. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const problems: string[] = []
-  const port = Number(env.PORT ?? 3000)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be an integer 0-65535, got "${env.PORT}"`)
+  // Digits only: Number() also takes '', '0x10', '1e3' and '+80', and an empty PORT became 0,
+  // a random port. 0 stays allowed when written out (any free port; the listening line says which).
+  const portText = env.PORT?.trim() ?? '3000'
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN
+  if (portText === '') problems.push('PORT is empty: unset it for the default 3000, or give a port 1-65535')
+  else if (!(port <= 65535)) problems.push(`PORT must be a port number 1-65535 in decimal digits (0 = any free port), got "${env.PORT}"`)
   const host = env.HOST?.trim() || '127.0.0.1'
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase()
   if (!LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LEVELS.join(', ')}`)
@@ -35,8 +41,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (waWsUrl && !/^wss?:\/\//.test(waWsUrl)) problems.push(`WA_WS_URL must be a ws:// or wss:// URL, got "${waWsUrl}"`)
   const corsOrigins = (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   if (corsOrigins.includes('*')) problems.push('CORS_ORIGINS must list origins; "*" is not allowed')
+  const allowedHosts = (env.ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+  for (const h of allowedHosts) {
+    if (/[/*\s]/.test(h)) problems.push(`ALLOWED_HOSTS must list host names (optionally name:port) without scheme, path or "*", got "${h}"`)
+  }
   if (problems.length) throw new ConfigError(`invalid configuration:\n- ${problems.join('\n- ')}`)
-  return { port, host, dataDir: env.DATA_DIR?.trim() || './data', apiToken, logLevel, baileysLogLevel, waWsUrl, corsOrigins }
+  return { port, host, dataDir: env.DATA_DIR?.trim() || './data', apiToken, logLevel, baileysLogLevel, waWsUrl, corsOrigins, allowedHosts }
 }
 
 /** Loopback binds are private to this machine; anything else is reachable from the network. */

@@ -1,16 +1,22 @@
 import pino from 'pino'
 import qrcode from 'qrcode-terminal'
-import { createApp } from './app.ts'
-import { ConfigError, isLoopback, parseConfig } from './config.ts'
+import { createApp, type App } from './app.ts'
+import { ConfigError, isLoopback, parseConfig, type Config } from './config.ts'
 import { routeConsole } from './console-guard.ts'
+import { dataDirProblem, listenProblem } from './start-errors.ts'
 
-let config
+/** A bad config or a failed start: one line for a person on stderr, exit 1, no stack trace. */
+function fail(line: string): never {
+  process.stderr.write(`pollwire: ${line}\n`)
+  process.exit(1)
+}
+
+let config: Config
 try {
   config = parseConfig(process.env)
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err
-  process.stderr.write(`${err.message}\n`)
-  process.exit(2)
+  fail(err.message)
 }
 
 const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token', '*.apiToken'] })
@@ -19,12 +25,25 @@ if (!isLoopback(config.host) && !config.apiToken) {
   log.warn({ host: config.host }, 'listening on a non-loopback address WITHOUT API_TOKEN: anyone who reaches this port can read polls and send messages as you')
 }
 
-const app = createApp(config, log)
+let app: App
+try {
+  app = createApp(config, log)
+} catch (err) {
+  const line = dataDirProblem(err, config.dataDir)
+  if (line === null) log.fatal({ err }, 'start failed')
+  fail(line ?? `start failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
+}
+// The art is for a person at a terminal. A piped or redirected stdout carries the JSON log
+// lines to wherever logs are shipped, so there it goes to stderr.
+const qrOut = process.stdout.isTTY ? process.stdout : process.stderr
 app.emitter.on('qr', (qr) => {
-  qrcode.generate(qr, { small: true }, (art) => process.stdout.write(`Scan this QR code with WhatsApp (Linked devices):\n${art}\n`))
+  qrcode.generate(qr, { small: true }, (art) => qrOut.write(`Scan this QR code with WhatsApp (Linked devices):\n${art}\n`))
 })
 
+const listenFailed = (err: Error) => fail(listenProblem(err, config.host, config.port))
+app.server.once('error', listenFailed)
 app.server.listen(config.port, config.host, () => {
+  app.server.off('error', listenFailed)
   const addr = app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   log.info({ host: config.host, port }, 'pollwire listening')
@@ -38,7 +57,7 @@ const shutdown = (signal: string) => {
   log.info({ signal }, 'shutting down')
   const force = setTimeout(() => { log.error('shutdown took too long; exiting'); process.exit(1) }, 10_000)
   force.unref()
-  app.shutdown().then(() => process.exit(0), (err) => { log.error({ err }, 'shutdown failed'); process.exit(1) })
+  app.shutdown().then(() => { log.info('stopped'); process.exit(0) }, (err) => { log.error({ err }, 'shutdown failed'); process.exit(1) })
 }
 process.on('SIGINT', () => shutdown('SIGINT'))
 process.on('SIGTERM', () => shutdown('SIGTERM'))

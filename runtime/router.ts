@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Context, Handler } from './context.ts'
-import { HttpError, json } from '../handlers/lib/http.ts'
+import { HttpError, isJsonType, json } from '../handlers/lib/http.ts'
 
 export interface Route { method: string; path: string; handler: Handler; public?: boolean }
 
@@ -67,6 +67,10 @@ export function createRouter(routes: Route[], base: BaseContext, opts: RouterOpt
       if (found === 'method') throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`)
       if (!found.route.public) opts.guard?.(req)
       const body = await limitedBody(req, maxBody)
+      // Every body this API takes is JSON; a form or text/plain is what another site's page can send unasked.
+      if (body !== null && body.byteLength > 0 && !isJsonType(req.headers.get('content-type'))) {
+        throw new HttpError(415, 'request body must be application/json (Content-Type: application/json)')
+      }
       const inner = body === null ? req : new Request(req.url, { method: req.method, headers: req.headers, body })
       res = await found.route.handler(inner, { ...base, log, params: found.params })
     } catch (err) {

@@ -1,11 +1,15 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { Server } from 'socket.io'
 import { publicStatus } from '../handlers/lib/public-status.ts'
 import type { Emitter } from '../session/events.ts'
 import type { PollStore, PollView } from '../session/poll-types.ts'
 import type { Session } from './context.ts'
+import { hostAllowed, MISDIRECTED, originAllowed, refusalBody, type HostRule } from './caller-guard.ts'
 import { tokenMatches } from './token-guard.ts'
+
+export { originAllowed }
 
 export interface SocketIoDeps {
   session: Session
@@ -14,6 +18,8 @@ export interface SocketIoDeps {
   log: Logger
   apiToken: string | null
   corsOrigins: string[]
+  /** the Host check (runtime/caller-guard.ts); absent or null = none (API_TOKEN set, no ALLOWED_HOSTS) */
+  hosts?: HostRule | null
   /**
    * At most one poll_update_to_gui per poll per this many ms (default 250; 0 = every change).
    * The first change goes out at once, later ones within the window are folded into one that
@@ -22,14 +28,22 @@ export interface SocketIoDeps {
   updateIntervalMs?: number
 }
 
-/** Same-origin, localhost on any port, or listed; a request without Origin is not a browser's. */
-export function originAllowed(origin: string | undefined, host: string | undefined, extra: string[]): boolean {
-  if (!origin) return true
-  let url: URL
-  try { url = new URL(origin) } catch { return false }
-  if (host && url.host === host) return true
-  if (['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return true
-  return extra.includes(origin)
+/**
+ * 421 before engine.io reads anything. For a WebSocket upgrade engine.io hands middlewares a
+ * stand-in whose writeHead/end only drop the connection, so the answer goes on its raw socket.
+ */
+function misdirected(res: ServerResponse): void {
+  const body = refusalBody(MISDIRECTED)
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) }
+  if (res instanceof ServerResponse) {
+    res.writeHead(MISDIRECTED.status, headers)
+    res.end(body)
+    return
+  }
+  const socket = (res as { socket?: Duplex | null }).socket
+  if (!socket?.writable) return void socket?.destroy()
+  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+  socket.end(`HTTP/1.1 421 Misdirected Request\r\nconnection: close\r\n${head}\r\n${body}`)
 }
 
 export const pollUpdatePayload = (pollMsgId: string, p: PollView) => ({
@@ -44,11 +58,23 @@ export const pollUpdatePayload = (pollMsgId: string, p: PollView) => ({
 /** Socket.IO on the HTTP server: forwards session events under the GUI's event names. */
 export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close(): Promise<void> } {
   const { session, polls, emitter, log, apiToken, corsOrigins } = deps
+  const hosts = deps.hosts ?? null
+  const hostOk = (host: string | undefined) => hosts === null || hostAllowed(host, hosts)
   const io = new Server(http, {
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
-    cors: { origin: (origin, cb) => cb(null, originAllowed(origin, undefined, corsOrigins)), credentials: false },
-    allowRequest: (req: IncomingMessage, cb) => cb(null, originAllowed(req.headers.origin, req.headers.host, corsOrigins)),
+    // Only listed origins get a CORS grant; the own origin needs none, and no other is echoed.
+    cors: { origin: (origin, cb) => cb(null, origin !== undefined && corsOrigins.includes(origin)), credentials: false },
+    allowRequest: (req: IncomingMessage, cb) => {
+      if (!hostOk(req.headers.host)) return cb('host not allowed', false)
+      if (!originAllowed(req.headers.origin, req.headers.host, corsOrigins)) return cb('origin not allowed', false)
+      cb(null, true)
+    },
+  })
+  // Before the handshake and every later request (polling and WebSocket upgrade alike).
+  io.engine.use((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
+    if (hostOk(req.headers.host)) return next()
+    misdirected(res)
   })
 
   if (apiToken) {

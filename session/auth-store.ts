@@ -1,6 +1,8 @@
 import { BufferJSON, initAuthCreds, proto } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, AuthenticationState, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
+import { tx } from './db.ts'
 import type { Db } from './db.ts'
+import type { StoreHealth } from './store-health.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS auth_creds (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
@@ -48,8 +50,19 @@ function revivableSenderKey(value: unknown): unknown {
   }
 }
 
+export interface AuthStoreOptions {
+  /**
+   * Called after a write that stored LID↔PN pairs (JIDs). Baileys learns most pairs from
+   * message envelopes without emitting an event; votes that could not be decrypted for want of
+   * exactly such a pair are retried from here.
+   */
+  onLidMapping?(pairs: Array<{ lid: string; pn: string }>): void
+  /** told of every failed and every working write, for GET /health */
+  health?: Pick<StoreHealth, 'failed' | 'committed'>
+}
+
 /** Baileys' auth state in SQLite: creds as one row, each Signal key as a row, writes in transactions. */
-export function createAuthStore(db: Db): AuthStore {
+export function createAuthStore(db: Db, opts: AuthStoreOptions = {}): AuthStore {
   db.exec(SCHEMA)
   const getCreds = db.prepare('SELECT json FROM auth_creds WHERE id = 1').raw()
   const putCreds = db.prepare('INSERT INTO auth_creds (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json')
@@ -65,21 +78,33 @@ export function createAuthStore(db: Db): AuthStore {
     return type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value) : value
   }
 
-  const writeKeys = db.transaction((data: SignalDataSet) => {
+  // Baileys retries a failed key commit (and holds the message meanwhile): the failure is
+  // reported for /health, then thrown for Baileys to see.
+  const written = <T>(what: string, fn: () => T): T => {
+    try {
+      const out = fn()
+      opts.health?.committed()
+      return out
+    } catch (err) {
+      opts.health?.failed(err, what)
+      throw err
+    }
+  }
+  const writeKeys = (data: SignalDataSet) => written('signal keys', () => tx(db, () => {
     for (const [type, entries] of Object.entries(data)) {
       for (const [id, value] of Object.entries(entries ?? {})) {
         if (value === null || value === undefined) delKey.run(type, id)
         else putKey.run(type, id, encode(value))
       }
     }
-  })
+  }))
 
   const pnForLid = (lid: string): string | null => {
     const pn = readKey('lid-mapping', `${userOf(lid)}_reverse`)
     return typeof pn === 'string' ? `${pn}@s.whatsapp.net` : null
   }
 
-  const clear = db.transaction(() => {
+  const clear = () => tx(db, () => {
     db.exec('DELETE FROM auth_creds; DELETE FROM auth_keys;')
   })
 
@@ -98,17 +123,25 @@ export function createAuthStore(db: Db): AuthStore {
             }
             return out
           },
-          set: async (data: SignalDataSet) => { writeKeys.immediate(data) },
+          set: async (data: SignalDataSet) => {
+            writeKeys(data)
+            const mappings = data['lid-mapping']
+            if (mappings && opts.onLidMapping) {
+              const pairs = Object.entries(mappings).filter(([id, v]) => typeof v === 'string' && !id.endsWith('_reverse'))
+                .map(([pn, lid]) => ({ pn: `${pn}@s.whatsapp.net`, lid: `${lid as string}@lid` }))
+              if (pairs.length) opts.onLidMapping(pairs)
+            }
+          },
           clear: async () => { db.exec('DELETE FROM auth_keys') },
         },
       }
     },
-    saveCreds(creds) { putCreds.run(encode(creds)) },
+    saveCreds(creds) { written('credentials', () => putCreds.run(encode(creds))) },
     isRegistered() {
       const text = (getCreds.get() as [string] | undefined)?.[0]
       return !!text && !!decode(text).me?.id
     },
-    clear() { clear.immediate() },
+    clear() { clear() },
     pnForLid,
     lidMapping: {
       async getLIDForPN(pn) {

@@ -1,4 +1,5 @@
 import type { Chat } from '../runtime/context.ts'
+import { tx } from './db.ts'
 import type { Db } from './db.ts'
 
 const SCHEMA = `
@@ -44,7 +45,7 @@ export function createChatStore(db: Db, { now = Date.now, canonical = (jid) => j
   // costs no transaction: a synchronous fsync per message capped the vote rate (issue #7).
   const inTable = new Map<string, string | null>()
   for (const [id, name] of all.all() as [string, string | null, number][]) inTable.set(id, name)
-  const upsertMany = db.transaction((rows: Array<[string, string | null]>) => {
+  const upsertMany = (rows: Array<[string, string | null]>) => tx(db, () => {
     const t = now()
     for (const [id, name] of rows) put.run(id, name, id.endsWith('@g.us') ? 1 : 0, t)
   })
@@ -63,7 +64,7 @@ export function createChatStore(db: Db, { now = Date.now, canonical = (jid) => j
         rows.set(id, name ?? known ?? null)
       }
       if (!rows.size) return
-      upsertMany.immediate([...rows])
+      upsertMany([...rows])
       for (const [id, name] of rows) inTable.set(id, name)
     },
     list() {

@@ -1,17 +1,18 @@
 import Database from 'libsql'
-import { chmodSync, existsSync, mkdirSync } from 'node:fs'
+import { chmodSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { prepareDataDir } from './data-dir.ts'
 
 export type Db = InstanceType<typeof Database>
 
 /**
- * Opens the single SQLite store under `dataDir` (created 0700, file 0600).
+ * Opens the single SQLite store under `dataDir` (created 0700 when missing, an existing
+ * directory left as it is; file 0600).
  * WAL with synchronous=FULL: a commit is on disk before we acknowledge anything,
  * which is the promise the vote journal and the poll table make to users.
  */
 export function openDb(dataDir: string, file = 'pollwire.db'): Db {
-  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  chmodSync(dataDir, 0o700)
+  prepareDataDir(dataDir)
   const path = join(dataDir, file)
   // SQLite gives -wal and -shm the mode of the database file when it creates them; files left
   // by a restore or an older version keep theirs, so all three are tightened on every open.
@@ -30,7 +31,22 @@ export function openMemoryDb(): Db {
   return new Database(':memory:')
 }
 
-/** Runs `fn` inside one immediate transaction and returns its result. */
+/**
+ * Runs `fn` inside one immediate transaction and returns its result. Not libsql's
+ * `transaction()` wrapper: when SQLite has already rolled back by itself (SQLITE_FULL, I/O
+ * errors), that wrapper's own ROLLBACK fails with "cannot rollback - no transaction is
+ * active" and the real error is lost. Here the real error is what the caller sees.
+ */
 export function tx<T>(db: Db, fn: () => T): T {
-  return db.transaction(fn).immediate()
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    const out = fn()
+    db.exec('COMMIT')
+    return out
+  } catch (err) {
+    if (db.inTransaction) {
+      try { db.exec('ROLLBACK') } catch { /* the original error says more */ }
+    }
+    throw err
+  }
 }

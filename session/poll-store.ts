@@ -1,5 +1,6 @@
 import type { Db } from './db.ts'
 import type { PollStatus, RawVote } from './poll-types.ts'
+import type { PendingReason } from './vote-derive.ts'
 
 /** A poll as persisted: everything needed to show it and to decrypt its votes forever. */
 export interface PollRecord {
@@ -101,11 +102,24 @@ CREATE TABLE IF NOT EXISTS vote_journal (
 );
 -- Merged persons: a LID whose votes were counted before its phone number was known. A
 -- restart folds those votes into the phone number's without asking Baileys again.
+-- Pending rows only (a partial index costs nothing for the others): what a retry reads back.
+CREATE INDEX IF NOT EXISTS vote_journal_pending ON vote_journal (poll_id) WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS vote_person (
   lid TEXT PRIMARY KEY,
   pn TEXT NOT NULL
 ) WITHOUT ROWID;
 `
+
+/** What names a row's sender (see SenderRow). */
+const SENDER_COLS = 'poll_id, chat_id, participant, participant_alt, remote_jid_alt, from_me'
+
+/** A journal row's number and hash with what names its sender: for the dedup and pending indexes. */
+export interface SenderRow {
+  seq: number
+  hash: string
+  reason: PendingReason
+  raw: Pick<RawVote, 'pollId' | 'chatId' | 'participant' | 'participantAlt' | 'remoteJidAlt' | 'fromMe'>
+}
 
 const JOURNAL_COLS = `seq, poll_id, payload_hash, msg_id, chat_id, remote_jid_alt, participant, participant_alt,
   from_me, sender_ts, enc_payload, enc_iv, source, received_at, state, reason, dup_of, voter_key, creator_jid,
@@ -135,8 +149,11 @@ export function createPollStore(db: Db) {
       || char(31) || ifnull(voter_key, '-') || char(31) || sender_ts || char(31)
       || coalesce(sel_mask, CASE WHEN state = 'ok' THEN 's' || selected END, '-'), char(31) ORDER BY seq)
       FROM vote_journal GROUP BY poll_id`),
-    pending: db.prepare(`SELECT seq, poll_id, reason FROM vote_journal WHERE state = 'pending' ORDER BY seq`),
-    unconfirmed: db.prepare(`SELECT seq, payload_hash FROM vote_journal WHERE source = 'signal' AND confirmed = 0 ORDER BY seq`),
+    pending: db.prepare(`SELECT seq, payload_hash, reason, ${SENDER_COLS} FROM vote_journal WHERE state = 'pending' ORDER BY seq`),
+    unconfirmed: db.prepare(`SELECT seq, payload_hash, NULL, ${SENDER_COLS} FROM vote_journal WHERE source = 'signal' AND confirmed = 0 ORDER BY seq`),
+    seqsOfPoll: db.prepare('SELECT seq FROM vote_journal WHERE poll_id = ? ORDER BY seq'),
+    expire: db.prepare(`UPDATE vote_journal SET state = 'rejected', reason = 'expired' WHERE seq = ? AND state = 'pending'`),
+    pendingBefore: db.prepare(`SELECT seq FROM vote_journal WHERE state = 'pending' AND received_at < ? ORDER BY seq`),
     bySeqs: db.prepare(`SELECT ${JOURNAL_COLS} FROM vote_journal WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`),
     maxSeq: db.prepare('SELECT coalesce(max(seq), 0) AS m FROM vote_journal'),
   }
@@ -208,12 +225,25 @@ export function createPollStore(db: Db) {
         yield [pollId, rows]
       }
     },
-    pending(): Array<[seq: number, pollId: string, reason: string | null]> {
-      return st.pending.raw(true).all() as Array<[number, string, string | null]>
+    /** Rows waiting for their poll or key, oldest first. */
+    pending(): SenderRow[] {
+      return (st.pending.raw(true).all() as SenderTuple[]).map(senderRow)
     },
     /** Signal-layer sightings no upsert confirmed yet, oldest first. */
-    unconfirmed(): Array<[seq: number, hash: string]> {
-      return st.unconfirmed.raw(true).all() as Array<[number, string]>
+    unconfirmed(): SenderRow[] {
+      return (st.unconfirmed.raw(true).all() as SenderTuple[]).map(senderRow)
+    },
+    /** Every row of one poll, in journal order: a full scan, for the rare poll that arrives after its votes. */
+    seqsOfPoll(pollId: string): number[] {
+      return (st.seqsOfPoll.raw(true).all([pollId]) as Array<[number]>).map((r) => r[0])
+    },
+    /** Gives up on pending rows: kept in the journal, rejected as `expired`, never retried again. */
+    expire(seqs: readonly number[]): void {
+      for (const seq of seqs) st.expire.run([seq])
+    },
+    /** Pending rows received before `ms`. */
+    pendingBefore(ms: number): number[] {
+      return (st.pendingBefore.raw(true).all([ms]) as Array<[number]>).map((r) => r[0])
     },
     /** Full rows by journal number, in journal order. */
     bySeqs(seqs: readonly number[]): StoredVote[] {
@@ -227,6 +257,18 @@ export function createPollStore(db: Db) {
 }
 
 export type PollStoreDb = ReturnType<typeof createPollStore>
+
+type SenderTuple = [number, string, string | null, string, string, string | null, string | null, string | null, number]
+
+function senderRow([seq, hash, reason, pollId, chatId, participant, participantAlt, remoteJidAlt, fromMe]: SenderTuple): SenderRow {
+  return {
+    seq,
+    hash,
+    reason: (reason ?? 'no_key') as PendingReason,
+    raw: { pollId, chatId, participant: participant ?? undefined, participantAlt: participantAlt ?? undefined,
+      remoteJidAlt: remoteJidAlt ?? undefined, fromMe: fromMe === 1 },
+  }
+}
 
 function toStored(r: Record<string, unknown>): StoredVote {
   const opt = (v: unknown) => (v === null || v === undefined ? undefined : (v as string))

@@ -6,7 +6,7 @@ import type { AuthStore } from './auth-store.ts'
 import { createBackoff, type Backoff } from './backoff.ts'
 import type { ChatStore } from './chat-store.ts'
 import type { ConnectionStatus, Emitter, WaUser } from './events.ts'
-import { bindIntake, voteFromPlaintext } from './intake.ts'
+import { bindIntake, journalPlaintext } from './intake.ts'
 import { subscribe } from './subscribe.ts'
 import type { VoteSink } from './vote-sink.ts'
 import { pollMessageContent } from './wa-intake.ts'
@@ -103,13 +103,16 @@ export function createSession(deps: SessionDeps): WaSession {
         const poll = key.id ? votes.pollCreation(key.id) : undefined
         return poll ? pollMessageContent(poll) : undefined
       },
-      onPlaintext: (p) => voteFromPlaintext(p, { votes, now, ownUsers }),
+      onPlaintext: (p) => journalPlaintext(p, { votes, now, ownUsers }),
     })
     sock = s
     if (state !== 'logged_out') setState('connecting')
     subs = [
       ...bindIntake(s.ev, { chats, votes, log, now, ownUsers }),
-      subscribe(s.ev, 'creds.update', () => auth.saveCreds(state0.creds)),
+      subscribe(s.ev, 'creds.update', () => {
+        // Thrown inside Baileys' event emitter it would break the message being handled.
+        try { auth.saveCreds(state0.creds) } catch (err) { log.debug({ err }, 'credentials not saved (the store reports why)') }
+      }),
       subscribe(s.ev, 'connection.update', (u) => { if (gen === generation) onUpdate(u) }),
     ]
   }
@@ -128,7 +131,7 @@ export function createSession(deps: SessionDeps): WaSession {
       setState('ready')
       emitter.emit('user', user)
       syncGroups(sock)
-      votes.retryPending().catch((err) => log.error({ err }, 'pending vote retry failed'))
+      votes.onLogin().catch((err) => log.error({ err }, 'pending vote retry failed'))
     }
     if (u.connection === 'close') onClose(statusCodeOf(u.lastDisconnect?.error))
   }

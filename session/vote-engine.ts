@@ -10,7 +10,10 @@ import type { PollRecord } from './poll-store.ts'
 import type { PollStatus, PollStore, PollView, RawVote } from './poll-types.ts'
 import { optionHash, payloadHash } from './vote-crypto.ts'
 import { pollHistory } from './vote-history.ts'
-import { createPersonResolver } from './vote-identity.ts'
+import { createPersonResolver, norm } from './vote-identity.ts'
+import type { PendingLimits } from './vote-pending.ts'
+import { createStoreHealth } from './store-health.ts'
+import type { StoreHealth } from './store-health.ts'
 import type { LidMapping, OwnIdentity } from './vote-identity.ts'
 import { createIngest } from './vote-ingest.ts'
 import { noVoteMetrics, type VoteMetrics } from './vote-metrics.ts'
@@ -38,7 +41,18 @@ export interface VoteEngineDeps {
   batchDelayMs?: number
   /** bound on one LID mapping lookup (default 1000 ms) */
   lookupTimeoutMs?: number
+  /** whether the store takes writes, shared with the other writers of the database; own one by default */
+  health?: StoreHealth
+  /** caps on undecryptable votes kept for retries (see vote-pending.ts) */
+  pendingLimits?: PendingLimits
+  /** a vote still undecryptable after this long expires (default 30 days) */
+  pendingMaxAgeMs?: number
+  /** pending rows re-derived per turn of the write queue (default 100), so retries never hold back new votes */
+  retryChunk?: number
 }
+
+/** Which pending votes a retry is for: those from these JIDs (a LID↔PN pair just learned). */
+export interface RetryScope { jids: string[] }
 
 export interface NewPoll {
   chatId: string
@@ -81,8 +95,16 @@ export interface VoteEngine extends PollStore {
   pollCreation(id: string): PollCreation | undefined
   /** Journals, decrypts and counts one vote; resolves once all of that is committed. */
   ingestVote(raw: RawVote): Promise<void>
-  /** Retries pending votes and merges persons whose LID↔PN mapping has become known. */
-  retryPending(): Promise<void>
+  /**
+   * Retries pending votes (all of them, or only those a newly learned LID↔PN pair can affect)
+   * and merges persons whose mapping has become known. Requests made while one runs are
+   * folded into the next run; the work is done in small turns of the write queue.
+   */
+  retryPending(scope?: RetryScope): Promise<void>
+  /** After a login: a full retry when the own identity differs from the last full retry's. */
+  onLogin(): Promise<void>
+  /** False while store writes fail (disk full, I/O errors), for GET /health. */
+  storeOk(): boolean
   /** Re-derives the tally of one poll (or all) from the raw journal alone. */
   rebuild(pollId?: string): Promise<Record<string, PollView>>
   status(id: string): { status: PollStatus; reason?: string; listed: boolean } | undefined
@@ -116,14 +138,19 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
   const now = deps.now ?? Date.now
   const log = deps.log
   const store = createPollStore(deps.db)
-  const state = createVoteState(store)
+  const state = createVoteState(store, deps.pendingLimits)
   const resolver = createPersonResolver({ identity: deps.identity, lidMapping: deps.lidMapping, log, lookupTimeoutMs: deps.lookupTimeoutMs })
-  const ingest = createIngest({ db: deps.db, store, state, resolver, identity: deps.identity, emitter: deps.emitter, log, now, metrics: deps.metrics ?? noVoteMetrics })
+  const health = deps.health ?? createStoreHealth({ db: deps.db, log })
+  const ingest = createIngest({ db: deps.db, health, store, state, resolver, identity: deps.identity, emitter: deps.emitter, log, now, metrics: deps.metrics ?? noVoteMetrics })
+  const maxAgeMs = deps.pendingMaxAgeMs ?? 30 * 24 * 3600_000
+  const chunk = deps.retryChunk ?? 100
 
   const started = performance.now()
-  state.load()
+  state.load(resolver.senderIds)
   for (const [lid, pn] of state.merged) resolver.learn(pn, lid)
-  log.info({ polls: state.polls.size, votes: state.dedup.size, pending: state.pendingNoKey.size,
+  ingest.expire(state.overflow.splice(0))
+  expireOld()
+  log.info({ polls: state.polls.size, votes: state.dedupSize(), pending: state.pending.size(),
     ms: Math.round(performance.now() - started) }, 'vote engine loaded')
 
   let tail: Promise<unknown> = Promise.resolve()
@@ -142,6 +169,51 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
     delayMs: deps.batchDelayMs,
   })
   let closed = false
+
+  /** Pending votes older than the limit: given up on (kept in the journal as expired). */
+  function expireOld(): void {
+    if (!Number.isFinite(maxAgeMs)) return
+    const old = store.pendingBefore(now() - maxAgeMs)
+    const rows = old.map((seq) => state.pending.remove(seq)).filter((r) => r !== undefined)
+    ingest.expire(rows)
+  }
+
+  // Retry requests fold into one plan; one runner works it off a chunk per write-queue turn,
+  // so a burst of logins and mapping updates costs one pass, and votes commit in between.
+  let plan: { all: boolean; jids: Set<string> } | null = null
+  let runner: Promise<void> | null = null
+  let lastFullIdentity: string | null = null
+
+  function requestRetry(scope?: RetryScope): Promise<void> {
+    plan ??= { all: false, jids: new Set() }
+    if (!scope) plan.all = true
+    else for (const j of scope.jids) { const n = norm(j); if (n) plan.jids.add(n) }
+    runner ??= runPlans().finally(() => { runner = null })
+    return runner
+  }
+
+  async function runPlans(): Promise<void> {
+    // Let requests made in the same tick join this run.
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    while (plan && !closed) {
+      const { all, jids } = plan
+      plan = null
+      if (all) lastFullIdentity = identityKey()
+      await exclusive(async () => expireOld())
+      const seqs = all ? state.pending.noKeySeqs() : state.pending.noKeySeqs((sender) => sender.some((j) => jids.has(j)))
+      // Polls that became known while their votes were queued (they are retried on arrival).
+      if (all) for (const id of state.polls.keys()) seqs.push(...state.pending.waitingFor(id))
+      let resolved = 0
+      for (let i = 0; i < seqs.length && !closed; i += chunk) {
+        if (i) await new Promise<void>((resolve) => setImmediate(resolve))
+        resolved += await exclusive(() => ingest.retry(seqs.slice(i, i + chunk)))
+      }
+      const merged = await exclusive(() => ingest.mergeKnown(all ? undefined : [...jids]))
+      if (resolved || merged) log.info({ tried: seqs.length, resolved, merged }, 'pending votes retried')
+    }
+  }
+
+  const identityKey = () => { const { pn, lid } = deps.identity(); return `${norm(pn)}|${norm(lid)}` }
 
   function listed(id: string) {
     const p = state.polls.get(id)
@@ -240,14 +312,15 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
         tx(deps.db, () => store.insertPoll(rec, now()))
         const p = state.pollFrom(rec, true)
         state.polls.set(poll.id, p)
-        const waiting = [...(state.pendingUnknown.get(poll.id) ?? [])]
-        if (waiting.length) await ingest.retry(waiting, new Set([poll.id]))
+        const waiting = state.pending.waitingFor(poll.id)
+        if (waiting.length) {
+          // Its votes came first: their rows were not indexed by poll until now.
+          state.rowsByPoll.set(poll.id, store.seqsOfPoll(poll.id))
+          await ingest.retry(waiting, new Set([poll.id]))
+        }
         ingest.emit('poll:new', p)
         log.debug({ pollMsgId: poll.id, waiting: waiting.length }, 'poll from another device recorded')
         return true
-      }).catch((err: unknown) => {
-        log.error({ err, pollMsgId: poll?.id }, 'poll creation not recorded')
-        return false
       })
     },
 
@@ -263,15 +336,14 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
       return commits.push({ raw: clean, hash: payloadHash(clean.pollId, clean.encIv, clean.encPayload) })
     },
 
-    retryPending() {
-      return exclusive(async () => {
-        const seqs = [...state.pendingNoKey]
-        for (const [pollId, set] of state.pendingUnknown) if (state.polls.has(pollId)) seqs.push(...set)
-        const resolved = await ingest.retry(seqs)
-        const merged = await ingest.mergeKnown()
-        if (resolved || merged) log.info({ resolved, merged }, 'pending votes retried')
-      })
+    retryPending: requestRetry,
+
+    onLogin() {
+      // Only the own identity is new at a login; mappings learned meanwhile come as their own retries.
+      return lastFullIdentity === identityKey() ? exclusive(() => ingest.mergeKnown()).then(() => undefined) : requestRetry()
     },
+
+    storeOk: () => health.ok(),
 
     async rebuild(pollId) {
       await commits.drain()
@@ -292,8 +364,6 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
     },
 
     stats() {
-      let unknown = 0
-      for (const set of state.pendingUnknown.values()) unknown += set.size
       let polls = 0
       for (const p of state.polls.values()) if (p.listed) polls++
       return {
@@ -301,13 +371,14 @@ export function createVoteEngine(deps: VoteEngineDeps): VoteEngine {
         decrypted: state.counts.ok,
         duplicate: state.counts.dup,
         rejected: state.counts.rejected,
-        pending: { unknown_poll: unknown, no_key: state.pendingNoKey.size },
+        pending: state.pending.counts(),
       }
     },
 
     async close() {
       closed = true
       await commits.drain()
+      await runner
       await tail
     },
   }

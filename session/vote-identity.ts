@@ -24,8 +24,20 @@ export interface Person {
 export const isLid = (jid: string): boolean => jid.endsWith('@lid') || jid.endsWith('@hosted.lid')
 export const isPn = (jid: string): boolean => jid.endsWith('@s.whatsapp.net') || jid.endsWith('@c.us') || jid.endsWith('@hosted')
 
+/** The fields of a vote that name its sender. */
+export type SenderFields = Pick<RawVote, 'chatId' | 'participant' | 'participantAlt' | 'remoteJidAlt' | 'fromMe'>
+
+/** Stands for this account in sender lists: all of its own votes come from one person. */
+const OWN_SENDER = 'own'
+
+/** Two senders are one person when their lists share a JID. */
+export function sameSender(a: readonly string[], b: readonly string[]): boolean {
+  for (const x of a) if (b.includes(x)) return true
+  return false
+}
+
 /** The sender as the vote names it (not for own votes): the participant in a group, else the chat. */
-export function namedSender(raw: RawVote): Person {
+export function namedSender(raw: SenderFields): Person {
   const p: Person = { named: [] }
   const first = raw.participant ?? raw.chatId
   const alt = raw.participant ? raw.participantAlt : raw.remoteJidAlt
@@ -81,7 +93,7 @@ export function createPersonResolver(deps: {
   }
 
   /** What the vote alone (plus pairs already known) says about its sender. Synchronous. */
-  function fromRaw(raw: RawVote): Person {
+  function fromRaw(raw: SenderFields): Person {
     if (raw.fromMe) return own()
     const p = namedSender(raw)
     // Only LID → PN from votes (one map insert per new person on the hot path): that is what
@@ -123,10 +135,26 @@ export function createPersonResolver(deps: {
     }
   }
 
+  /**
+   * The sender's JIDs, normalised, both addresses where known: two sightings of one person's
+   * vote share at least one, whichever address each was delivered under.
+   */
+  function senderIds(raw: SenderFields): string[] {
+    if (raw.fromMe) return [OWN_SENDER]
+    const p = fromRaw(raw)
+    const out: string[] = []
+    for (const j of [p.pn, p.lid, ...p.named]) {
+      const n = norm(j)
+      if (n && !out.includes(n)) out.push(n)
+    }
+    return out
+  }
+
   return {
     learn,
     own,
     fromRaw,
+    senderIds,
     completePn,
     completeLid,
   }

@@ -6,9 +6,11 @@ import type { PollStoreDb, RowDerived, StoredVote } from './poll-store.ts'
 import type { RawVote } from './poll-types.ts'
 import { deriveVote } from './vote-derive.ts'
 import type { Derived } from './vote-derive.ts'
-import { creatorCandidates, isLid } from './vote-identity.ts'
-import type { OwnIdentity, Person, PersonResolver } from './vote-identity.ts'
-import type { PollState, VoteState } from './vote-state.ts'
+import { creatorCandidates, isLid, sameSender } from './vote-identity.ts'
+import type { OwnIdentity, Person, PersonResolver, SenderFields } from './vote-identity.ts'
+import type { PendingRow } from './vote-pending.ts'
+import type { StoreHealth } from './store-health.ts'
+import type { PollState, SignalSighting, VoteState } from './vote-state.ts'
 import type { VoteMetrics } from './vote-metrics.ts'
 
 export interface IngestItem { raw: RawVote; hash: string }
@@ -21,6 +23,8 @@ interface Work {
   confirmed: boolean
   /** the stored row, when this is a re-derivation */
   prev?: StoredVote
+  /** the sender's JIDs, when already worked out */
+  sender?: readonly string[]
   person?: Person
   derived?: Derived
 }
@@ -45,6 +49,7 @@ const NOBODY: Person = { named: [] }
  */
 export function createIngest(deps: {
   db: Db
+  health: StoreHealth
   store: PollStoreDb
   state: VoteState
   resolver: PersonResolver
@@ -54,9 +59,13 @@ export function createIngest(deps: {
   now: () => number
   metrics: VoteMetrics
 }) {
-  const { db, store, state, resolver, log, metrics } = deps
+  const { db, store, state, resolver, log, metrics, health } = deps
 
-  /** One group commit: new sightings are journaled, repeats become duplicates or enrich the first. */
+  /**
+   * One group commit: new sightings are journaled, repeats from the same sender become
+   * duplicates or enrich the first. If the commit fails, what this batch changed in memory
+   * (journal numbers, dedup entries) is taken back, so nothing needs reloading.
+   */
   async function batch(items: readonly IngestItem[]): Promise<void> {
     const works: Work[] = []
     const dups: Dup[] = []
@@ -65,41 +74,83 @@ export function createIngest(deps: {
     // Signal-layer sightings of this batch, for an upsert sighting in the same batch to confirm.
     const inBatch = new Map<number, { raw: RawVote; confirmed: boolean }>()
     const persons: Person[] = []
+    const undo = undoLog()
     for (const { raw, hash } of items) {
-      const first = state.dedup.get(hash)
-      if (first === undefined) {
-        const seq = state.nextSeq()
-        state.dedup.set(hash, seq)
-        if (raw.source === 'signal') state.lastSignal.set(hash, seq)
-        const w: Work = { seq, hash, raw, confirmed: false }
-        works.push(w)
-        if (raw.source === 'signal') inBatch.set(seq, w)
-        continue
-      }
-      persons.push(resolver.fromRaw(raw))
+      const sender = resolver.senderIds(raw)
       // The Signal-layer sighting and the messages.upsert one are the same delivery: the
-      // later one only fills in the message id and alt JIDs. Anything else is a redelivery.
-      const sig = state.lastSignal.get(hash)
-      if (raw.source !== 'signal' && sig !== undefined) {
-        state.lastSignal.delete(hash)
-        const target = inBatch.get(sig)
+      // later one only fills in the message id and alt JIDs.
+      const sig = raw.source === 'signal' ? undefined : state.takeSignal(hash, sender)
+      if (sig) {
+        undo.signalTaken(hash, sig)
+        const target = inBatch.get(sig.seq)
         if (target) {
           target.raw = filled(target.raw, raw)
           target.confirmed = true
         } else {
-          enrich.push({ seq: sig, raw })
-          if (state.pendingNoKey.has(sig)) retryAfter.push(sig)
+          enrich.push({ seq: sig.seq, raw })
+          if (state.pending.isNoKey(sig.seq)) retryAfter.push(sig.seq)
         }
         continue
       }
       const seq = state.nextSeq()
-      if (raw.source === 'signal') state.lastSignal.set(hash, seq)
+      const first = firstFromSender(hash, sender, inBatch)
+      if (raw.source === 'signal') {
+        state.addSignal(hash, { seq, sender })
+        undo.signalAdded(hash, seq)
+      }
+      if (first === undefined) {
+        state.addFirst(hash, seq)
+        undo.firstAdded(hash, seq)
+        const w: Work = { seq, hash, raw, confirmed: false, sender }
+        works.push(w)
+        inBatch.set(seq, w)
+        continue
+      }
+      // Anything else from the same sender is a redelivery.
+      persons.push(resolver.fromRaw(raw))
       const d: Dup = { seq, hash, raw, dupOf: first, confirmed: false }
       dups.push(d)
-      if (raw.source === 'signal') inBatch.set(seq, d)
+      inBatch.set(seq, d)
     }
-    await settle(works, { dups, enrich, persons })
+    try {
+      await settle(works, { dups, enrich, persons })
+    } catch (err) {
+      undo.run()
+      throw err
+    }
     if (retryAfter.length) await retry(retryAfter)
+  }
+
+  /** The first sighting of this payload from the same sender (in this batch or journaled), if any. */
+  function firstFromSender(hash: string, sender: readonly string[], inBatch: ReadonlyMap<number, { raw: RawVote }>): number | undefined {
+    const firsts = state.firstSightings(hash)
+    if (!firsts.length) return undefined
+    const stored = firsts.filter((seq) => !inBatch.has(seq))
+    const raws = new Map<number, SenderFields>(store.bySeqs(stored).map((r) => [r.seq, r.raw]))
+    for (const seq of firsts) {
+      const raw = inBatch.get(seq)?.raw ?? raws.get(seq)
+      if (raw && sameSender(resolver.senderIds(raw), sender)) return seq
+    }
+    return undefined
+  }
+
+  /** What a batch changed in memory before its commit, to take back if the commit fails. */
+  function undoLog() {
+    const lastSeq = state.lastSeq
+    const firsts: Array<[string, number]> = []
+    const signals: Array<[string, number]> = []
+    const taken: Array<[string, SignalSighting]> = []
+    return {
+      firstAdded: (hash: string, seq: number) => { firsts.push([hash, seq]) },
+      signalAdded: (hash: string, seq: number) => { signals.push([hash, seq]) },
+      signalTaken: (hash: string, s: SignalSighting) => { taken.push([hash, s]) },
+      run() {
+        for (const [hash, seq] of firsts) state.dropFirst(hash, seq)
+        for (const [hash, seq] of signals) state.dropSignal(hash, seq)
+        for (const [hash, s] of taken) state.addSignal(hash, s)
+        state.lastSeq = lastSeq
+      },
+    }
   }
 
   /** Re-derives stored pending rows (a mapping or a poll became known). Returns how many resolved. */
@@ -111,9 +162,13 @@ export function createIngest(deps: {
     return works.filter((w) => w.derived?.state !== 'pending').length
   }
 
-  /** Persons counted under a LID whose PN has become known since: merge them. Returns how many. */
-  async function mergeKnown(): Promise<number> {
-    const people = [...state.lidVoters].filter(([, polls]) => polls.size).map(([lid]): Person => ({ lid, named: [lid] }))
+  /**
+   * Persons counted under a LID whose PN has become known since: merge them. Returns how many.
+   * `only`: just these JIDs (a mapping that was just learned), else every LID voter.
+   */
+  async function mergeKnown(only?: readonly string[]): Promise<number> {
+    const people = [...state.lidVoters].filter(([lid, polls]) => polls.size && (!only || only.includes(lid)))
+      .map(([lid]): Person => ({ lid, named: [lid] }))
     await Promise.all(people.map((p) => resolver.completePn(p)))
     const before = state.merged.size
     await settle([], { persons: people })
@@ -134,7 +189,8 @@ export function createIngest(deps: {
       for (const w of works) if (changedRow(w.prev!, w.derived!)) store.setDerived(w.seq, w.derived!)
       for (const m of merges) store.addPerson(m.lid, m.pn)
     })
-    state.load()
+    state.load(resolver.senderIds)
+    expire(state.overflow.splice(0))
   }
 
   /** Decrypts and checks each row; asks the LID mapping only where the vote alone is not enough. */
@@ -177,17 +233,18 @@ export function createIngest(deps: {
         for (const p of promoted) store.setStatus(p.id, 'sent', undefined, deps.now())
       })
     } catch (err) {
-      // Memory ran ahead of the database (sequence numbers, dedup): start over from what is on disk.
-      log.error({ err, votes: works.length }, 'vote commit failed')
-      state.load()
+      health.failed(err, `${works.length + (opts.dups?.length ?? 0)} votes`)
       throw err
     }
+    health.committed()
 
     const changed = new Set<PollState>()
+    const expired: PendingRow[] = []
     for (const w of works) {
       if (!w.prev) metrics.voteReceived(w.raw.source)
-      applyWork(w, changed)
+      applyWork(w, changed, expired)
     }
+    if (expired.length) expire(expired)
     for (const d of opts.dups ?? []) { state.addRow(d.raw.pollId, d.seq); state.counts.dup++; metrics.voteReceived(d.raw.source) }
     for (const p of hinted) p.savedCreator = p.creatorHint
     for (const m of merges) for (const p of state.merge(m.lid, m.pn)) changed.add(p)
@@ -199,11 +256,11 @@ export function createIngest(deps: {
     announce(changed, promoted, opts.quiet)
   }
 
-  function applyWork(w: Work, changed: Set<PollState>): void {
+  function applyWork(w: Work, changed: Set<PollState>, expired: PendingRow[]): void {
     const d = w.derived!
     const pollId = w.raw.pollId
     if (w.prev) {
-      state.clearPending(w.seq, pollId)
+      if (d.state !== 'pending') state.pending.remove(w.seq)
       if (w.prev.state === 'ok') state.counts.ok--
       else if (w.prev.state === 'rejected') state.counts.rejected--
     } else {
@@ -212,7 +269,8 @@ export function createIngest(deps: {
     // Counted once per vote: a retry or rebuild that reaches the same state is not a new event.
     if (d.state === 'pending') {
       if (!w.prev) metrics.votePending(d.reason)
-      return state.setPending(w.seq, pollId, d.reason)
+      expired.push(...state.pending.add({ seq: w.seq, hash: w.hash, pollId, reason: d.reason, sender: w.sender ?? resolver.senderIds(w.raw) }))
+      return
     }
     if (d.state === 'rejected') {
       if (w.prev?.state !== 'rejected') metrics.voteFailed(d.reason)
@@ -265,7 +323,28 @@ export function createIngest(deps: {
     }
   }
 
-  return { batch, retry, mergeKnown, rebuild, emit }
+  /**
+   * Gives up on pending rows that fell out of the index (over the caps, or too old): they stay
+   * in the journal as `rejected`/`expired` and are never retried again. A failed write leaves
+   * them pending in the store; the next start indexes them again and expires them then.
+   */
+  function expire(rows: readonly PendingRow[]): void {
+    if (!rows.length) return
+    try {
+      tx(db, () => store.expire(rows.map((r) => r.seq)))
+    } catch (err) {
+      health.failed(err, 'vote expiry')
+      return
+    }
+    for (const r of rows) {
+      state.dropFirst(r.hash, r.seq)
+      state.counts.rejected++
+      metrics.voteFailed('expired')
+    }
+    log.info({ votes: rows.length }, 'undecryptable votes expired')
+  }
+
+  return { batch, retry, mergeKnown, rebuild, expire, emit }
 }
 
 function changedRow(a: RowDerived, b: RowDerived): boolean {

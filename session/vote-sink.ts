@@ -8,10 +8,14 @@ export interface VoteSink {
   preparePoll(input: SendPollInput): { id: string; secret: Uint8Array }
   markSent(id: string): void
   markFailed(id: string, reason: string): void
-  recordPollCreation(poll: PollCreation): void
+  /** stores a poll this account created on another device; resolves once committed, rejects when it could not be */
+  recordPollCreation(poll: PollCreation): Promise<unknown>
   /** resolves once the vote is journaled durably */
   ingestVote(raw: RawVote): Promise<void>
-  retryPending(): Promise<void>
+  /** retries pending votes: all, or those of a LID↔PN pair just learned */
+  retryPending(scope?: { jids: string[] }): Promise<void>
+  /** after each login: retries what a changed own identity can decrypt */
+  onLogin(): Promise<void>
   /** a poll's creation data, to answer Baileys' retry requests */
   pollCreation(id: string): PollCreation | undefined
 }

@@ -3,7 +3,10 @@ import type { PollStatus, PollView } from './poll-types.ts'
 import { applyBallot, createTally, mergeVoters, pollView } from './tally.ts'
 import type { Ballot, PollShape, Tally } from './tally.ts'
 import type { DecryptablePoll } from './vote-derive.ts'
-import { isLid } from './vote-identity.ts'
+import { isLid, sameSender } from './vote-identity.ts'
+import type { SenderFields } from './vote-identity.ts'
+import { createPendingIndex } from './vote-pending.ts'
+import type { PendingLimits, PendingRow } from './vote-pending.ts'
 
 /** A poll in memory: its record, how to decrypt its votes, and its current tally. */
 export interface PollState extends DecryptablePoll, PollShape {
@@ -20,21 +23,31 @@ export interface PollState extends DecryptablePoll, PollShape {
   choices: Map<number, { sel: number[]; shown: string[] }>
 }
 
+/** A Signal-layer sighting that messages.upsert has not confirmed yet. */
+export interface SignalSighting {
+  seq: number
+  /** the sender's JIDs (PersonResolver.senderIds): the upsert sighting must come from the same person */
+  sender: readonly string[]
+}
+
 /**
  * Everything the engine derives from the store, in memory: polls with their tallies, the
- * dedup index, pending votes, and which persons are counted under a LID. All of it can be
- * rebuilt from the database with load(); nothing here is the source of truth.
+ * dedup index, the index of pending votes, and which persons are counted under a LID. All of
+ * it can be rebuilt from the database with load(); nothing here is the source of truth.
  */
-export function createVoteState(store: PollStoreDb) {
+export function createVoteState(store: PollStoreDb, limits: PendingLimits = {}) {
   const polls = new Map<string, PollState>()
-  /** payload hash → journal row of the first sighting */
-  const dedup = new Map<string, number>()
-  /** payload hash → newest Signal-layer sighting not yet confirmed by messages.upsert */
-  const lastSignal = new Map<string, number>()
-  /** every journal row per poll id, known poll or not, in journal order */
+  /**
+   * payload hash → the first sighting of it from each sender (almost always one). Per sender:
+   * every group member sees the others' encrypted votes, and a copy re-sent by someone else is
+   * that someone's vote (one they cannot have encrypted), not a duplicate of the original.
+   */
+  const dedup = new Map<string, number | number[]>()
+  /** payload hash → Signal-layer sightings not yet confirmed by messages.upsert */
+  const lastSignal = new Map<string, SignalSighting[]>()
+  /** every journal row per known poll, in journal order (rows for unknown polls are looked up when the poll arrives) */
   const rowsByPoll = new Map<string, number[]>()
-  const pendingNoKey = new Set<number>()
-  const pendingUnknown = new Map<string, Set<number>>()
+  const pending = createPendingIndex(limits)
   /** LID voter key → polls where a person is counted under it (their PN was unknown) */
   const lidVoters = new Map<string, Set<string>>()
   /** persisted LID → PN merges (vote_person) */
@@ -43,6 +56,48 @@ export function createVoteState(store: PollStoreDb) {
   const hidden = new Set<string>()
   const counts = { ok: 0, dup: 0, rejected: 0 }
   let lastSeq = 0
+  /** pending rows load() found over the caps, for the engine to expire */
+  const overflow: PendingRow[] = []
+
+  function firstSightings(hash: string): readonly number[] {
+    const v = dedup.get(hash)
+    return v === undefined ? [] : typeof v === 'number' ? [v] : v
+  }
+
+  function addFirst(hash: string, seq: number): void {
+    const v = dedup.get(hash)
+    dedup.set(hash, v === undefined ? seq : typeof v === 'number' ? [v, seq] : [...v, seq])
+  }
+
+  function dropFirst(hash: string, seq: number): void {
+    const left = firstSightings(hash).filter((s) => s !== seq)
+    if (!left.length) dedup.delete(hash)
+    else dedup.set(hash, left.length === 1 ? left[0] : left)
+  }
+
+  function addSignal(hash: string, s: SignalSighting): void {
+    const list = lastSignal.get(hash)
+    if (list) list.push(s)
+    else lastSignal.set(hash, [s])
+  }
+
+  /** Takes the unconfirmed Signal-layer sighting of this hash from the same sender, if any. */
+  function takeSignal(hash: string, sender: readonly string[]): SignalSighting | undefined {
+    const list = lastSignal.get(hash)
+    const i = list ? list.findIndex((s) => sameSender(s.sender, sender)) : -1
+    if (i < 0) return undefined
+    const [hit] = list!.splice(i, 1)
+    if (!list!.length) lastSignal.delete(hash)
+    return hit
+  }
+
+  function dropSignal(hash: string, seq: number): void {
+    const list = lastSignal.get(hash)
+    const i = list ? list.findIndex((s) => s.seq === seq) : -1
+    if (i < 0) return
+    list!.splice(i, 1)
+    if (!list!.length) lastSignal.delete(hash)
+  }
 
   function pollFrom(rec: PollRecord, listed: boolean): PollState {
     return {
@@ -97,21 +152,12 @@ export function createVoteState(store: PollStoreDb) {
   }
 
   function addRow(pollId: string, seq: number): void {
+    if (!polls.has(pollId)) return
     let list = rowsByPoll.get(pollId)
     if (!list) rowsByPoll.set(pollId, (list = []))
     list.push(seq)
   }
 
-  function setPending(seq: number, pollId: string, reason: string | undefined): void {
-    if (reason === 'no_key') pendingNoKey.add(seq)
-    else addTo(pendingUnknown, pollId, seq)
-  }
-
-  function clearPending(seq: number, pollId: string): void {
-    pendingNoKey.delete(seq)
-    const set = pendingUnknown.get(pollId)
-    if (set?.delete(seq) && !set.size) pendingUnknown.delete(pollId)
-  }
 
   /** A LID and its phone number are one person: fold the LID's ballots into the PN's, everywhere. */
   function merge(lid: string, pn: string): Set<PollState> {
@@ -128,9 +174,11 @@ export function createVoteState(store: PollStoreDb) {
     return changed
   }
 
-  /** (Re)loads everything from the store: start, and recovery after a failed commit. */
-  function load(): void {
-    for (const m of [polls, dedup, lastSignal, rowsByPoll, pendingNoKey, pendingUnknown, lidVoters, merged]) m.clear()
+  /** (Re)loads everything from the store: start. */
+  function load(senderIds: (raw: SenderFields) => string[]): void {
+    for (const m of [polls, dedup, lastSignal, rowsByPoll, lidVoters, merged]) m.clear()
+    pending.clear()
+    overflow.length = 0
     counts.ok = counts.dup = counts.rejected = 0
     // A poll still 'sending' that this process did not prepare survived a crash mid-send:
     // it may have gone out, so it is shown (and its votes count, like everyone's).
@@ -139,11 +187,11 @@ export function createVoteState(store: PollStoreDb) {
     for (const [pollId, rows] of store.scan()) {
       const p = polls.get(pollId)
       const seqs: number[] = new Array(rows.length)
-      rowsByPoll.set(pollId, seqs)
+      if (p) rowsByPoll.set(pollId, seqs)
       for (let i = 0; i < rows.length; i++) {
         const { seq, hash, state, voterKey, senderTs, mask, selected } = rows[i]
         seqs[i] = seq
-        if (state !== 'dup') dedup.set(hash, seq)
+        if (state !== 'dup') addFirst(hash, seq)
         if (state === 'ok') {
           counts.ok++
           if (p && voterKey) applyOk(p, voterKey, ballot(p, senderTs, hash, mask, selected))
@@ -151,30 +199,39 @@ export function createVoteState(store: PollStoreDb) {
         else if (state === 'rejected') counts.rejected++
       }
     }
-    for (const [seq, pollId, reason] of store.pending()) setPending(seq, pollId, reason ?? undefined)
-    for (const [seq, hash] of store.unconfirmed()) lastSignal.set(hash, seq)
+    for (const { seq, hash, raw, reason } of store.pending()) {
+      // Over the caps already (a smaller cap since, or a crash before the expiry was written):
+      // the engine expires what falls out on its next write.
+      overflow.push(...pending.add({ seq, hash, pollId: raw.pollId, reason, sender: senderIds(raw) }))
+    }
+    for (const { seq, hash, raw } of store.unconfirmed()) addSignal(hash, { seq, sender: senderIds(raw) })
     lastSeq = store.maxSeq()
   }
-
   return {
     polls,
-    dedup,
-    lastSignal,
     rowsByPoll,
-    pendingNoKey,
-    pendingUnknown,
+    pending,
+    overflow,
     lidVoters,
     merged,
     hidden,
     counts,
     nextSeq: () => ++lastSeq,
+    /** the last journal number handed out, to give back numbers of a batch that did not commit */
+    get lastSeq() { return lastSeq },
+    set lastSeq(n: number) { lastSeq = n },
+    dedupSize: () => dedup.size,
+    firstSightings,
+    addFirst,
+    dropFirst,
+    addSignal,
+    takeSignal,
+    dropSignal,
     pollFrom,
     canonical,
     ballot,
     applyOk,
     addRow,
-    setPending,
-    clearPending,
     merge,
     load,
     view(p: PollState): PollView {

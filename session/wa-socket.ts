@@ -1,5 +1,5 @@
-import makeWASocket, { DEFAULT_CONNECTION_CONFIG, proto, unpadRandomMax16 } from '@whiskeysockets/baileys'
-import type { AnyMessageContent, AuthenticationState, BaileysEventEmitter, GroupMetadata, MiscMessageGenerationOptions, WAMessage, WAMessageKey } from '@whiskeysockets/baileys'
+import makeWASocket, { decodeMessageNode, DEFAULT_CONNECTION_CONFIG, jidNormalizedUser, proto, unpadRandomMax16 } from '@whiskeysockets/baileys'
+import type { AnyMessageContent, AuthenticationState, BaileysEventEmitter, BinaryNode, GroupMetadata, MiscMessageGenerationOptions, WAMessage, WAMessageKey } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 
 /** The part of a Baileys socket the session uses; unit tests fake exactly this. */
@@ -20,7 +20,19 @@ export interface SignalPlaintext {
   /** the sending device's address (LID or PN, with device) */
   author: string
   message: proto.IMessage
+  /** the message's envelope as messages.upsert will carry it; absent when its stanza was not seen */
+  envelope?: Envelope
 }
+
+/** What the stanza around a ciphertext says: the message key and the server's timestamp. */
+export interface Envelope {
+  key: WAMessageKey
+  /** the stanza's `t`, in ms */
+  timestampMs: number
+}
+
+/** The envelope of the stanza that carried a ciphertext (the very bytes Baileys decrypts). */
+export type EnvelopeLookup = (ciphertext: Uint8Array) => Envelope | undefined
 
 export interface SocketOptions {
   auth: AuthenticationState
@@ -52,7 +64,7 @@ type MakeSignalRepository = NonNullable<Parameters<typeof makeWASocket>[0]['make
  * redelivers it; committed first, the redelivered copy would fail to decrypt and the vote
  * would depend on the voter's phone answering a retry receipt.
  */
-export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => Promise<void>): MakeSignalRepository {
+export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => Promise<void>, envelopeOf: EnvelopeLookup = () => undefined): MakeSignalRepository {
   return (signalAuth, signalLogger, pnToLid) => {
     const repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(signalAuth, signalLogger, pnToLid)
     const keys = signalAuth.keys
@@ -64,27 +76,65 @@ export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => 
     repo.decryptMessage = (opts) => inTransaction(opts.jid, async () => {
       const buf = await decryptMessage(opts)
       const message = decodePlain(buf)
-      if (message) await onPlaintext({ chatId: opts.jid, author: opts.jid, message })
+      if (message) await onPlaintext({ chatId: opts.jid, author: opts.jid, message, envelope: envelopeOf(opts.ciphertext) })
       return buf
     })
     repo.decryptGroupMessage = (opts) => inTransaction(opts.group, async () => {
       const buf = await decryptGroupMessage(opts)
       const message = decodePlain(buf)
-      if (message) await onPlaintext({ chatId: opts.group, author: opts.authorJid, message })
+      if (message) await onPlaintext({ chatId: opts.group, author: opts.authorJid, message, envelope: envelopeOf(opts.msg) })
       return buf
     })
     return repo
   }
 }
 
+/**
+ * The Signal layer sees only ciphertext and a sender, not the message id or timestamp; the
+ * stanza that carried the ciphertext has both. Every incoming message frame is remembered by
+ * its ciphertext bytes (the same objects Baileys hands to the repository; weakly held, so a
+ * frame is forgotten with its message), and decoded with Baileys' own decodeMessageNode only
+ * when a plaintext turns out to be a vote or a poll: the Signal-layer sighting then carries
+ * the same key and timestamp as the messages.upsert one.
+ */
+export function createEnvelopeIndex(me: () => { id?: string; lid?: string } | undefined) {
+  const stanzas = new WeakMap<Uint8Array, BinaryNode>()
+  return {
+    remember(node: BinaryNode): void {
+      if (node.tag !== 'message' || !Array.isArray(node.content)) return
+      for (const child of node.content) if (child.content instanceof Uint8Array) stanzas.set(child.content, node)
+    },
+    lookup(ciphertext: Uint8Array): Envelope | undefined {
+      const node = stanzas.get(ciphertext)
+      const { id, lid } = me() ?? {}
+      if (!node || !id) return undefined
+      try {
+        const { fullMessage } = decodeMessageNode(node, id, lid ?? '')
+        const key = fullMessage.key
+        // As Baileys' cleanMessage does before messages.upsert: no device in the chat or participant.
+        const normal: WAMessageKey = { ...key, remoteJid: jidNormalizedUser(key.remoteJid ?? undefined) }
+        if (key.participant) normal.participant = jidNormalizedUser(key.participant)
+        return { key: normal, timestampMs: Number(fullMessage.messageTimestamp ?? 0) * 1000 }
+      } catch {
+        return undefined
+      }
+    },
+  }
+}
+
 /** The real Baileys socket, with a Signal repository that reports plaintexts before the ack. */
-export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUrl, getMessage, onPlaintext }) =>
-  makeWASocket({
+export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUrl, getMessage, onPlaintext }) => {
+  const envelopes = createEnvelopeIndex(() => auth.creds.me ?? undefined)
+  const sock = makeWASocket({
     auth,
     logger: logger.child({ module: 'baileys' }),
     ...(waWebSocketUrl ? { waWebSocketUrl } : {}),
     getMessage,
     markOnlineOnConnect: false,
     syncFullHistory: false,
-    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext) } : {}),
+    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext, envelopes.lookup) } : {}),
   })
+  // 'frame' is emitted for every decoded frame before the CB:message handlers that decrypt it.
+  if (onPlaintext) sock.ws.on('frame', envelopes.remember)
+  return sock
+}

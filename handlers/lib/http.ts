@@ -26,11 +26,17 @@ function depth(value: unknown, level = 0): number {
   return max
 }
 
-/** The body as a JSON object, or a 400 that says what is wrong with it. */
+/**
+ * Whether a Content-Type header says JSON. A browser sends a body cross-site without asking
+ * first only as text/plain, a form, or with no type at all (no-cors fetch of a Blob), so a
+ * missing type is not JSON either.
+ */
+export const isJsonType = (type: string | null) => /^application\/([^;,\s]+\+)?json\s*(;|$)/i.test(type ?? '')
+
+/** The body as a JSON object, or a 400 that says what is wrong with it (415 unless declared JSON). */
 export async function readJsonObject(req: Request): Promise<Record<string, unknown>> {
-  const type = req.headers.get('content-type') ?? ''
-  if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new HttpError(415, 'request body must be application/json')
+  if (!isJsonType(req.headers.get('content-type'))) {
+    throw new HttpError(415, 'request body must be application/json (Content-Type: application/json)')
   }
   let text: string
   try {

@@ -9,6 +9,10 @@ const jsonBody = (schema: object, description: string) => ({ description, conten
 const failure = (description: string) => jsonBody(ref('Failure'), description)
 /** Every route but /health answers 401 when API_TOKEN is set and the token is missing or wrong. */
 const unauthorized = { $ref: '#/components/responses/Unauthorized' }
+/** Every path answers 421 to a Host that is not this server's (API.md "Who may call"). */
+const misdirected = { $ref: '#/components/responses/Misdirected' }
+/** Every write answers 403 to a cross-site browser request. */
+const crossSite = { $ref: '#/components/responses/CrossSite' }
 const idParam = { name: 'id', in: 'path', required: true, description: 'the poll message id (pollMsgId)', schema: { type: 'string' } }
 const STATUS = ['ready', 'qr_pending', 'disconnected', 'logged_out']
 const VOTE_STATUS = ['counted', 'superseded', 'duplicate', 'late', 'pending', 'rejected']
@@ -100,6 +104,7 @@ export const openApiDocument = {
         responses: {
           200: jsonBody(ref('Status'), 'the state'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -110,6 +115,7 @@ export const openApiDocument = {
           200: { description: 'the QR', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
           404: failure('no QR is pending'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -123,11 +129,13 @@ export const openApiDocument = {
             properties: { success: { const: true }, message: { type: 'string' }, pollMsgId: { type: 'string' } },
           }, 'sent'),
           400: failure('bad input'),
+          403: crossSite,
           413: failure('body too large'),
-          415: failure('body is not JSON'),
+          415: failure('body is not declared Content-Type: application/json'),
           502: failure('WhatsApp rejected the send'),
           503: failure('WhatsApp is not connected'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -140,6 +148,7 @@ export const openApiDocument = {
             properties: { success: { const: true }, chats: { type: 'array', items: ref('Chat') } },
           }, 'the chats'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -151,7 +160,10 @@ export const openApiDocument = {
             type: 'object', required: ['success', 'message'],
             properties: { success: { const: true }, message: { type: 'string' } },
           }, 'logged out'),
+          403: crossSite,
+          415: failure('a body was sent that is not declared Content-Type: application/json (no body needs no type)'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -164,6 +176,7 @@ export const openApiDocument = {
             properties: { success: { const: true }, polls: { type: 'object', additionalProperties: ref('Poll'), description: 'pollMsgId → poll' } },
           }, 'the polls'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -174,6 +187,7 @@ export const openApiDocument = {
         responses: {
           200: jsonBody(ref('Health'), 'the store answers'),
           503: jsonBody(ref('Health'), 'the store does not answer'),
+          421: misdirected,
         },
       },
     },
@@ -183,6 +197,7 @@ export const openApiDocument = {
         responses: {
           200: { description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -190,7 +205,7 @@ export const openApiDocument = {
       get: {
         operationId: 'getOpenApi', summary: 'This document (no token needed: it says nothing the source does not)',
         security: [],
-        responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+        responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } }, 421: misdirected },
       },
     },
     '/polls/{id}': {
@@ -203,6 +218,7 @@ export const openApiDocument = {
           }, 'the poll'),
           404: failure('unknown poll'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -217,6 +233,7 @@ export const openApiDocument = {
           }, 'the vote history'),
           404: failure('unknown poll'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -228,6 +245,7 @@ export const openApiDocument = {
           200: { description: 'the results', content: { 'text/csv': { schema: { type: 'string' } } } },
           404: failure('unknown poll'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -247,10 +265,13 @@ export const openApiDocument = {
             properties: { success: { const: true }, code: { type: 'string', examples: ['ABCD-EFGH'] } },
           }, 'the code to type on the phone'),
           400: failure('bad phone number'),
+          403: crossSite,
           409: failure('already linked'),
+          415: failure('body is not declared Content-Type: application/json'),
           502: failure('WhatsApp did not issue a code'),
           503: failure('not connected to WhatsApp yet'),
           401: unauthorized,
+          421: misdirected,
         },
       },
     },
@@ -267,6 +288,11 @@ export const openApiDocument = {
         properties: { ok: { type: 'boolean' }, whatsapp: { enum: STATUS }, store: { enum: ['ok', 'error'] } },
       },
     },
-    responses: { Unauthorized: failure('missing or wrong API token (Authorization: Bearer <token>)') },
+    responses: {
+      Unauthorized: failure('missing or wrong API token (Authorization: Bearer <token>)'),
+      Misdirected: failure('Misdirected Request: the Host header is not loopback, the bind address or in ALLOWED_HOSTS (DNS rebinding); '
+        + 'checked when API_TOKEN is unset or ALLOWED_HOSTS is set'),
+      CrossSite: failure('a browser request from another site: an Origin that is not this server nor in CORS_ORIGINS, or Sec-Fetch-Site: cross-site'),
+    },
   },
 } as const

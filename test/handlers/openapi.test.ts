@@ -90,6 +90,15 @@ table('public routes need no token, the others say 401', () => {
   }
 })
 
+table('who may call: every route says 421, every write 403 and 415', () => {
+  for (const { method, path, op } of operations()) {
+    assert.ok(op.responses['421'], `${method} ${path} lacks 421`)
+    if (method === 'GET') continue
+    assert.ok(op.responses['403'], `${method} ${path} lacks 403`)
+    assert.ok(op.responses['415'], `${method} ${path} lacks 415`)
+  }
+})
+
 table('each {param} is declared, operation ids are unique, every $ref resolves', () => {
   const ids = new Set<string>()
   for (const { path, op } of operations()) {
@@ -150,6 +159,9 @@ answers('send-poll and pairing-code, success and failure', async () => {
   await conforms('POST', '/pairing-code', post('/pairing-code', { phoneNumber: '15551234567' }), fakeCtx({ session: fakeSession({ status: 'qr_pending' }) }), 200)
   await conforms('POST', '/pairing-code', post('/pairing-code', { phoneNumber: 'x' }), fakeCtx(), 400)
   await conforms('POST', '/pairing-code', post('/pairing-code', { phoneNumber: '15551234567' }), fakeCtx(), 409)
+  await conforms('POST', '/send-poll', post('/send-poll', body, { 'content-type': 'text/plain' }), fakeCtx(), 415)
+  await conforms('POST', '/pairing-code', new Request('http://localhost/pairing-code', { method: 'POST', body: new TextEncoder().encode('{}') }), fakeCtx(), 415)
+  await conforms('POST', '/logout', post('/logout', 'a=1', { 'content-type': 'application/x-www-form-urlencoded' }), fakeCtx(), 415)
 })
 
 answers('the handler serves the document itself', async () => {

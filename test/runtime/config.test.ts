@@ -6,7 +6,7 @@ const config = suite('parseConfig')
 
 config('defaults match the contract', () => {
   assert.equal(parseConfig({}), {
-    port: 3000, host: '127.0.0.1', dataDir: './data', apiToken: null, logLevel: 'info', baileysLogLevel: undefined, waWsUrl: undefined, corsOrigins: [],
+    port: 3000, host: '127.0.0.1', dataDir: './data', apiToken: null, logLevel: 'info', baileysLogLevel: undefined, waWsUrl: undefined, corsOrigins: [], allowedHosts: [],
   })
 })
 
@@ -14,10 +14,11 @@ config('reads every variable', () => {
   const c = parseConfig({
     PORT: '8080', HOST: '0.0.0.0', DATA_DIR: '/data', API_TOKEN: 'abcdefghijklmnop', LOG_LEVEL: 'DEBUG', BAILEYS_LOG_LEVEL: 'Trace',
     WA_WS_URL: 'ws://127.0.0.1:9/ws/chat', CORS_ORIGINS: 'https://a.example, https://b.example',
+    ALLOWED_HOSTS: 'PollWire.lan, box:8080',
   })
   assert.equal(c, {
     port: 8080, host: '0.0.0.0', dataDir: '/data', apiToken: 'abcdefghijklmnop', logLevel: 'debug', baileysLogLevel: 'trace',
-    waWsUrl: 'ws://127.0.0.1:9/ws/chat', corsOrigins: ['https://a.example', 'https://b.example'],
+    waWsUrl: 'ws://127.0.0.1:9/ws/chat', corsOrigins: ['https://a.example', 'https://b.example'], allowedHosts: ['pollwire.lan', 'box:8080'],
   })
 })
 
@@ -29,6 +30,33 @@ config('names every wrong value at once', () => {
     assert.instance(err, ConfigError)
     const msg = (err as Error).message
     for (const name of ['PORT', 'LOG_LEVEL', 'BAILEYS_LOG_LEVEL', 'API_TOKEN', 'WA_WS_URL', 'CORS_ORIGINS']) assert.ok(msg.includes(name), name)
+  }
+})
+
+config('ALLOWED_HOSTS takes host names, not URLs, paths, wildcards or spaces', () => {
+  for (const bad of ['http://x.example', 'x.example/', '*.example', '*', 'my host']) {
+    try {
+      parseConfig({ ALLOWED_HOSTS: `ok.example, ${bad}` })
+      assert.unreachable(bad)
+    } catch (err) {
+      assert.instance(err, ConfigError, bad)
+      assert.match((err as Error).message, /ALLOWED_HOSTS/)
+    }
+  }
+})
+
+config('PORT: decimal digits 0-65535 only (0 = any free port); empty, hex, exponent, sign, out of range are errors', () => {
+  for (const [given, port] of [['80', 80], ['3000', 3000], [' 8080 ', 8080], ['65535', 65535], ['1', 1], ['0', 0]] as const) {
+    assert.is(parseConfig({ PORT: given }).port, port, JSON.stringify(given))
+  }
+  for (const bad of ['', ' ', '0x10', '1e3', '-1', '+80', '65536', '99999', '3000.0', '3.5', '80 80', 'abc', '1_000', 'Infinity']) {
+    try {
+      parseConfig({ PORT: bad })
+      assert.unreachable(JSON.stringify(bad))
+    } catch (err) {
+      assert.instance(err, ConfigError, JSON.stringify(bad))
+      assert.match((err as Error).message, /PORT/, JSON.stringify(bad))
+    }
   }
 })
 

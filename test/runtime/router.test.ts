@@ -70,7 +70,21 @@ router('a body over 64 KiB is 413 whether declared or streamed', async () => {
   const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close() } })
   const res = await dispatch(new Request('http://localhost/a', { method: 'POST', body: stream, duplex: 'half' } as RequestInit))
   assert.is(res.status, 413)
-  assert.is((await call(dispatch, '/a', { method: 'POST', body: 'small' })).body.body, 'small')
+  assert.is((await call(dispatch, '/a', { method: 'POST', body: '"small"', headers: { 'content-type': 'application/json' } })).body.body, '"small"')
+})
+
+router('a body not declared as JSON is 415 before the handler; no body needs no type', async () => {
+  const seen: string[] = []
+  const d = createRouter([{ method: 'POST', path: '/w', handler: (req) => { seen.push(req.method); return json(200, {}) } }], base())
+  for (const headers of [{} as Record<string, string>, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'multipart/form-data; boundary=x' }]) {
+    const res = await call(d, '/w', { method: 'POST', body: new TextEncoder().encode('{}'), headers })
+    assert.is(res.status, 415, JSON.stringify(headers))
+    assert.is(res.body.success, false)
+  }
+  assert.equal(seen, [])
+  assert.is((await call(d, '/w', { method: 'POST' })).status, 200)
+  assert.is((await call(d, '/w', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json; charset=utf-8' } })).status, 200)
+  assert.is((await call(d, '/w', { method: 'POST', body: '{}', headers: { 'content-type': 'application/merge-patch+json' } })).status, 200)
 })
 
 router('a body cut off by the client is a 400, not an internal error', async () => {

@@ -115,11 +115,13 @@ sio('foreign browser origins are refused', async () => {
 sio.run()
 
 const origin = suite('originAllowed')
-origin('same-origin, localhost and listed origins only', () => {
+origin('same-origin and listed origins only; localhost on another port is another origin', () => {
   assert.ok(originAllowed(undefined, 'x', []))
   assert.ok(originAllowed('http://pollwire.lan:3000', 'pollwire.lan:3000', []))
-  assert.ok(originAllowed('http://localhost:5173', 'pollwire.lan:3000', []))
-  assert.ok(originAllowed('http://127.0.0.1:8080', undefined, []))
+  assert.ok(originAllowed('http://localhost:3000', 'localhost:3000', []))
+  assert.not.ok(originAllowed('http://localhost:5173', 'pollwire.lan:3000', []))
+  assert.not.ok(originAllowed('http://localhost:5173', 'localhost:3000', []))
+  assert.not.ok(originAllowed('http://127.0.0.1:8080', undefined, []))
   assert.ok(originAllowed('https://ok.example', undefined, ['https://ok.example']))
   assert.not.ok(originAllowed('https://evil.example', 'pollwire.lan:3000', []))
   assert.not.ok(originAllowed('null', undefined, []))

@@ -114,12 +114,22 @@ cors('Socket.IO polling: a foreign Origin is refused and never answered with * o
   }
 })
 
-cors('Socket.IO polling: allowed origins (localhost, CORS_ORIGINS) are echoed, not *', async (w) => {
-  for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8080', LISTED]) {
+cors('Socket.IO polling: a CORS_ORIGINS origin is echoed, not *; the own origin connects without a grant', async (w) => {
+  const listed = await raw(w.app.url, { method: 'GET', path: HANDSHAKE, headers: { origin: LISTED } })
+  assert.is(listed.status, 200, listed.body)
+  assert.is(listed.headers['access-control-allow-origin'], LISTED)
+  assert.match(listed.body, /"sid"/)
+  const own = await raw(w.app.url, { method: 'GET', path: HANDSHAKE, headers: { origin: w.app.url } })
+  assert.is(own.status, 200, own.body)
+  assert.match(own.body, /"sid"/)
+})
+
+cors('Socket.IO polling: localhost on another port is another origin (issue #11), refused', async (w) => {
+  for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8080']) {
     const res = await raw(w.app.url, { method: 'GET', path: HANDSHAKE, headers: { origin } })
-    assert.is(res.status, 200, `${origin}: ${res.body}`)
-    assert.is(res.headers['access-control-allow-origin'], origin)
-    assert.match(res.body, /"sid"/)
+    assert.ok(res.status >= 400, `${origin}: ${res.status} ${res.body}`)
+    assert.is(res.headers['access-control-allow-origin'], undefined, origin)
+    assert.not.match(res.body, /"sid"/)
   }
 })
 

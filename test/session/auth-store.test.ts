@@ -81,6 +81,20 @@ auth('a group message that arrives after a later one from the same sender still 
   assert.is(await open(1), 'two')
 })
 
+auth('a write that stores new LID↔PN pairs is reported with both JIDs, after it committed', async () => {
+  const seen: Array<{ lid: string; pn: string }> = []
+  const db = openMemoryDb()
+  const store = createAuthStore(db, { onLidMapping: (pairs) => {
+    assert.is(db.inTransaction, false, 'reported after the commit')
+    seen.push(...pairs)
+  } })
+  const keys = store.load().keys
+  await keys.set({ 'lid-mapping': { '15551110001': '80000000001', '80000000001_reverse': '15551110001' } })
+  await keys.set({ 'pre-key': { '1': { public: new Uint8Array(32), private: new Uint8Array(32) } } })
+  assert.equal(seen, [{ pn: '15551110001@s.whatsapp.net', lid: '80000000001@lid' }])
+  assert.is(await store.lidMapping.getPNForLID('80000000001@lid'), '15551110001@s.whatsapp.net')
+})
+
 auth('the data dir is 0700 and the database 0600', () => {
   const sub = join(dir, 'data')
   openDb(sub).close()

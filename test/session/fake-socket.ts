@@ -51,9 +51,10 @@ export function recordingSink() {
     preparePoll(input) { const id = `P${calls.prepared.length + 1}`; calls.prepared.push(input.question); return { id, secret: new Uint8Array(32).fill(7) } },
     markSent(id) { calls.sent.push(id) },
     markFailed(id, reason) { calls.failed.push(`${id}:${reason}`) },
-    recordPollCreation(p) { calls.created.push(p.id) },
+    async recordPollCreation(p) { calls.created.push(p.id) },
     async ingestVote(raw) { calls.votes.push(`${raw.source}:${raw.pollId}:${raw.msgId ?? '-'}`) },
     async retryPending() { calls.retries++ },
+    async onLogin() { calls.retries++ },
     pollCreation: () => undefined,
   }
   return sink

@@ -52,7 +52,7 @@ store('journals raw votes verbatim; enrichment fills only what was missing; deri
     { seq: 1, hash: 'h1', state: 'ok', voterKey: '7@s.whatsapp.net', senderTs: 2000, mask: 1, selected: null },
     { seq: 2, hash: 'h1', state: 'dup', voterKey: null, senderTs: 2000, mask: null, selected: null },
   ]]])
-  assert.equal(s.unconfirmed(), [[2, 'h1']], 'the first sighting was confirmed by enrichment')
+  assert.equal(s.unconfirmed().map((r) => [r.seq, r.hash]), [[2, 'h1']], 'the first sighting was confirmed by enrichment')
   assert.equal(s.pending(), [])
   assert.is(s.maxSeq(), 2)
 })

@@ -64,6 +64,8 @@ export function rig(opts: Partial<VoteEngineDeps> & { mapping?: ReturnType<typeo
   const engine = createVoteEngine({
     log: silentLog(),
     identity: () => OWN,
+    // Fixture votes are received in 1970: no age limit unless a test sets one.
+    pendingMaxAgeMs: Number.POSITIVE_INFINITY,
     ...opts,
     db,
     emitter,

@@ -7,9 +7,10 @@ import { removeDir, startServer, tempDir, waitFor, type ServerProcess } from '..
 
 /**
  * What the real server does at start (issue #7): it binds loopback unless told otherwise, warns
- * clearly when told to bind a non-loopback address without API_TOKEN, and keeps DATA_DIR 0700
- * and its database files 0600 — also under a permissive umask and after a crash left files
- * with looser modes behind.
+ * clearly when told to bind a non-loopback address without API_TOKEN, creates DATA_DIR 0700
+ * and keeps its database files 0600 — also under a permissive umask and after a crash left
+ * files with looser modes behind. An existing DATA_DIR keeps its owner's mode, with a warning
+ * when others can enter it (issue #11).
  */
 
 const TOKEN = 'start-test-token-0123456789'
@@ -97,7 +98,7 @@ data.after(async (w) => {
 
 const FILES = ['pollwire.db', 'pollwire.db-wal', 'pollwire.db-shm']
 
-data('a new DATA_DIR is 0700 and the database, -wal and -shm 0600, even under umask 000', async (w) => {
+data('a new DATA_DIR is 0700 and the database, -wal, -shm and the lock file 0600, even under umask 000', async (w) => {
   const root = tempDir()
   w.dirs.push(root)
   const dataDir = join(root, 'nested', 'data')
@@ -111,10 +112,10 @@ data('a new DATA_DIR is 0700 and the database, -wal and -shm 0600, even under um
   w.servers.push(s)
   await waitFor('the WAL files', () => FILES.every((f) => existsSync(join(dataDir, f))))
   assert.is(mode(dataDir), '0700')
-  for (const f of FILES) assert.is(mode(join(dataDir, f)), '0600', f)
+  for (const f of [...FILES, 'pollwire.lock']) assert.is(mode(join(dataDir, f)), '0600', f)
 })
 
-data('after a crash, files and directory loosened to 0666/0777 are tightened on the next start', async (w) => {
+data('after a crash, files loosened to 0666 are tightened on the next start; the directory (0777) is left to its owner, with a warning', async (w) => {
   const dataDir = tempDir()
   w.dirs.push(dataDir)
   const first = await startServer({ waWsUrl: w.fake.url, dataDir })
@@ -124,7 +125,10 @@ data('after a crash, files and directory loosened to 0666/0777 are tightened on 
   chmodSync(dataDir, 0o777)
   const second = await startServer({ waWsUrl: w.fake.url, dataDir })
   w.servers.push(second)
-  assert.is(mode(dataDir), '0700')
+  assert.is(mode(dataDir), '0777', 'an existing directory is not chmodded')
+  const warning = json(second.logs).find((l) => l.level === 40 && /DATA_DIR is open to other users/.test(l.msg ?? ''))
+  assert.ok(warning, 'a warning names the open directory')
+  assert.is(warning.mode, '0777')
   for (const f of FILES) assert.is(mode(join(dataDir, f)), '0600', f)
 })
 
