@@ -35,8 +35,8 @@ export async function benchIngest(log: (s: string) => void): Promise<IngestResul
 
 /** The engine, then the floor and the naive design over the same votes; the store stays for the restart bench. */
 async function measure(dir: string, log: (s: string) => void): Promise<IngestResult> {
-  const b = openEngine(dir)
-  const polls = createPolls(b, POLLS)
+  const b = await openEngine(dir)
+  const polls = await createPolls(b, POLLS)
   const t0 = performance.now()
   const votes = makeVotes(polls, VOTERS, EXTRA, 1)
   log(`  ${votes.length} votes encrypted in ${Math.round(performance.now() - t0)} ms (not timed)`)
@@ -89,8 +89,8 @@ async function measure(dir: string, log: (s: string) => void): Promise<IngestRes
 async function warmUp(): Promise<void> {
   const dir = tempDir('warm')
   try {
-    const b = openEngine(dir)
-    const polls = createPolls(b, 20)
+    const b = await openEngine(dir)
+    const polls = await createPolls(b, 20)
     const votes = makeVotes(polls, 100, EXTRA, 99)
     await Promise.all(votes.map((v) => b.engine.ingestVote(v.raw)))
     await b.engine.close()

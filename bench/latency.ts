@@ -1,11 +1,11 @@
 import { createServer } from 'node:http'
 import { Worker } from 'node:worker_threads'
-import type { Session } from '../runtime/context.ts'
+import type { Session } from '../contract/account.ts'
 import { attachSocketIo } from '../runtime/socket-io.ts'
-import { openDb, tx } from '../session/db.ts'
-import type { Emitter } from '../session/events.ts'
-import type { PollView } from '../session/poll-types.ts'
-import type { VoteEngine } from '../session/vote-engine.ts'
+import { openDb, tx } from '../store/sqlite/db.ts'
+import type { Emitter } from '../contract/events.ts'
+import type { PollView } from '../contract/polls.ts'
+import type { VoteEngine } from '../core/votes/engine.ts'
 import { profiled } from './profile.ts'
 import type { Row } from './table.ts'
 import { createPolls, makeVotes, openEngine, OWN, removeDir, silent, tempDir, voterPn, type BenchVote } from './votes.ts'
@@ -58,7 +58,7 @@ export async function benchLatency(log: (s: string) => void): Promise<{ rows: Ro
 
 async function measure(options: Record<string, unknown>, withRoundTrip: boolean) {
   const dir = tempDir('latency')
-  const b = openEngine(dir)
+  const b = await openEngine(dir)
   const http = createServer()
   // Spread, not written out: the option is new in runtime/socket-io.ts and unknown to older trees.
   const sio = attachSocketIo(http, { session, polls: b.engine, emitter: b.emitter, log: silent, apiToken: null, corsOrigins: [], ...options })
@@ -66,9 +66,9 @@ async function measure(options: Record<string, unknown>, withRoundTrip: boolean)
   const gui = startClient(`http://127.0.0.1:${(http.address() as { port: number }).port}`)
   try {
     await gui.ready
-    const warm = createPolls(b, 10)
+    const warm = await createPolls(b, 10)
     await paced(gui, b.engine, makeVotes(warm, 100, undefined, 7), RATE)
-    const polls = createPolls(b, POLLS)
+    const polls = await createPolls(b, POLLS)
     const votes = makeVotes(polls, VOTERS, undefined, 3)
     const lat = await profiled(withRoundTrip ? 'latency' : 'latency-wired', () => paced(gui, b.engine, votes, RATE))
     if (!withRoundTrip) return { lat }

@@ -24,8 +24,8 @@ interface Cannon {
 export async function benchReads(log: (s: string) => void): Promise<{ rows: Row[] }> {
   const dir = tempDir('reads')
   try {
-    const b = openEngine(dir)
-    const polls = createPolls(b, POLLS)
+    const b = await openEngine(dir)
+    const polls = await createPolls(b, POLLS)
     await Promise.all(makeVotes(polls, VOTERS, undefined, 5).map((v) => b.engine.ingestVote(v.raw)))
     const body = { success: true, polls: b.engine.all() }
     const bytes = Buffer.byteLength(JSON.stringify(body))

@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { openDb, type Db } from '../session/db.ts'
-import { createEmitter, type Emitter } from '../session/events.ts'
-import type { RawVote } from '../session/poll-types.ts'
-import { encryptPollVote, optionHashBytes } from '../session/vote-crypto.ts'
-import { createVoteEngine, type VoteEngine } from '../session/vote-engine.ts'
+import { openDb, type Db } from '../store/sqlite/db.ts'
+import { createEmitter, type Emitter } from '../contract/events.ts'
+import type { RawVote } from '../store/ports.ts'
+import { createStoreHealth } from '../store/sqlite/health.ts'
+import { createSqliteJournal } from '../store/sqlite/votes.ts'
+import { createIdentity } from '../core/identity.ts'
+import { encryptPollVote, optionHashBytes } from '../core/votes/crypto.ts'
+import { createVoteEngine, type VoteEngine } from '../core/votes/engine.ts'
 
 /** The account the engine runs as; votes are signed with its LID, as lid-addressed groups do. */
 export const OWN = { pn: '15550000001:7@s.whatsapp.net', lid: '900000000000001:7@lid' }
@@ -59,14 +62,13 @@ export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: 
 export interface BenchEngine { db: Db; engine: VoteEngine; emitter: Emitter; dir: string }
 
 /** The engine as runtime/app.ts wires it (no Baileys: nobody to ask for LID mappings). */
-export function openEngine(dir: string): BenchEngine {
+export async function openEngine(dir: string): Promise<BenchEngine> {
   const db = openDb(dir)
   const emitter = createEmitter()
-  const engine = createVoteEngine({
-    db, log: silent, emitter,
-    identity: () => OWN,
-    lidMapping: { getLIDForPN: async () => null, getPNForLID: async () => null },
-  })
+  const identity = createIdentity({ lidMapping: { getLIDForPN: async () => null, getPNForLID: async () => null }, log: silent })
+  identity.setOwn({ id: OWN.pn, lid: OWN.lid, name: 'Owner' })
+  const journal = createSqliteJournal(db, createStoreHealth({ db, log: silent }))
+  const engine = await createVoteEngine({ journal, identity, log: silent, emitter })
   return { db, engine, emitter, dir }
 }
 
@@ -74,14 +76,14 @@ export function openEngine(dir: string): BenchEngine {
  * Creates `count` sent polls. Setup only, so it runs with synchronous=OFF (1,000 polls would
  * otherwise cost 1,000 fsyncs); FULL is restored, and checked, before anything is timed.
  */
-export function createPolls(b: BenchEngine, count: number): BenchPoll[] {
+export async function createPolls(b: BenchEngine, count: number): Promise<BenchPoll[]> {
   b.db.pragma('synchronous = OFF')
   const polls: BenchPoll[] = []
   for (let i = 0; i < count; i++) {
     const chatId = `1203630${String(i).padStart(11, '0')}@g.us`
     const selectableCount = i % 2 ? 0 : 1
-    const { id, secret } = b.engine.preparePoll({ chatId, question: `Question ${i}?`, options: OPTIONS, selectableCount })
-    b.engine.markSent(id)
+    const { id, secret } = await b.engine.preparePoll({ chatId, question: `Question ${i}?`, options: OPTIONS, selectableCount })
+    await b.engine.markSent(id)
     polls.push({ id, chatId, secret, selectableCount })
   }
   b.db.pragma('synchronous = FULL')

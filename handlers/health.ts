@@ -1,6 +1,5 @@
-import type { Handler } from '../runtime/context.ts'
-import { json } from './lib/http.ts'
-import { publicStatus } from './lib/public-status.ts'
+import { type Handler, json } from '../contract/http.ts'
+import { publicStatus } from '../contract/account.ts'
 
 /** GET /health — 200 while the store answers, 503 when it does not. */
 export const health: Handler = (_req, ctx) => {

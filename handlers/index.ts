@@ -1,4 +1,4 @@
-import type { Route } from '../runtime/router.ts'
+import type { Route } from '../contract/http.ts'
 import { getAllPollData } from './get-all-poll-data.ts'
 import { getChats } from './get-chats.ts'
 import { health } from './health.ts'

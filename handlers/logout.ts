@@ -1,5 +1,4 @@
-import type { Handler } from '../runtime/context.ts'
-import { json } from './lib/http.ts'
+import { type Handler, json } from '../contract/http.ts'
 
 /** POST /logout — unlinks the device, clears credentials and starts a fresh pairing. */
 export const logout: Handler = async (_req, ctx) => {

@@ -1,5 +1,4 @@
-import type { Handler } from '../runtime/context.ts'
-import { HttpError } from './lib/http.ts'
+import { type Handler, HttpError } from '../contract/http.ts'
 
 /** GET /metrics — Prometheus text: votes, polls, reconnects, HTTP requests. */
 export const metrics: Handler = async (_req, ctx) => {

@@ -1,5 +1,4 @@
-import type { Handler } from '../runtime/context.ts'
-import { json } from './lib/http.ts'
+import { type Handler, json } from '../contract/http.ts'
 import { openApiDocument } from './lib/openapi.ts'
 
 /** GET /openapi.json — the OpenAPI 3.1 description of this API. */

@@ -1,5 +1,4 @@
-import type { Handler } from '../runtime/context.ts'
-import { HttpError } from './lib/http.ts'
+import { type Handler, HttpError } from '../contract/http.ts'
 
 /** Quotes a CSV field, and defuses spreadsheet formulas a voter's name could smuggle in. */
 function cell(value: string | number): string {

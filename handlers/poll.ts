@@ -1,5 +1,4 @@
-import type { Handler } from '../runtime/context.ts'
-import { HttpError, json } from './lib/http.ts'
+import { type Handler, HttpError, json } from '../contract/http.ts'
 
 /** GET /polls/:id — one poll with its live tally. */
 export const poll: Handler = (_req, ctx) => {

@@ -1,5 +1,4 @@
-import type { Handler } from '../runtime/context.ts'
-import { HttpError } from './lib/http.ts'
+import { type Handler, HttpError } from '../contract/http.ts'
 
 /** GET /status/qr.svg — the current pairing QR as an image, for browsers that cannot draw one. */
 export const qrSvg: Handler = async (_req, ctx) => {

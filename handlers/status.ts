@@ -1,6 +1,5 @@
-import type { Handler } from '../runtime/context.ts'
-import { json } from './lib/http.ts'
-import { publicStatus } from './lib/public-status.ts'
+import { type Handler, json } from '../contract/http.ts'
+import { publicStatus } from '../contract/account.ts'
 
 /** GET /status — connection state, the QR while pairing, the account while ready. */
 export const status: Handler = (_req, ctx) => {

@@ -1,16 +1,13 @@
 import type { Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
+import type { Emitter } from '../contract/events.ts'
+import { createAccount, type Account } from '../core/account.ts'
+import { createBaileysSocket, type SocketFactory } from '../core/whatsapp/baileys-socket.ts'
+import type { Connection } from '../core/whatsapp/connection.ts'
 import { routes } from '../handlers/index.ts'
-import { createAuthStore } from '../session/auth-store.ts'
-import { createChatStore } from '../session/chat-store.ts'
-import { lockDataDir, prepareDataDir } from '../session/data-dir.ts'
-import { openDb, type Db } from '../session/db.ts'
-import { createEmitter, type Emitter } from '../session/events.ts'
-import { createSession, type WaSession } from '../session/session.ts'
-import { createStoreHealth } from '../session/store-health.ts'
-import { createVoteEngine } from '../session/vote-engine.ts'
-import { createBaileysSocket, type SocketFactory } from '../session/wa-socket.ts'
+import type { Store } from '../store/ports.ts'
+import { openSqliteStore } from '../store/sqlite/index.ts'
 import { callerRules, refuseCaller } from './caller-guard.ts'
 import type { Config } from './config.ts'
 import { createHttpServer } from './http-app.ts'
@@ -22,11 +19,14 @@ import { createTokenGuard } from './token-guard.ts'
 
 export interface App {
   server: Server
-  session: WaSession
+  /** the linked accounts by id (only `default` today) */
+  accounts: ReadonlyMap<string, Account>
+  /** the `default` account's session and events: what the GUI's unprefixed paths serve */
+  session: Connection
   emitter: Emitter
   metrics: Metrics
   /**
-   * Stops WhatsApp, drains the vote engine and closes the store first, then Socket.IO and HTTP
+   * Stops WhatsApp, drains the vote engines and closes the store first, then Socket.IO and HTTP
    * (a request still open after a short grace is cut), and gives DATA_DIR back.
    */
   shutdown(): Promise<void>
@@ -37,78 +37,49 @@ const HTTP_CLOSE_GRACE_MS = 300
 
 const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url))
 
-/** Wires the store, the vote engine, the session and the HTTP + Socket.IO server together. */
-export function createApp(config: Config, log: Logger, createSocket: SocketFactory = createBaileysSocket): App {
-  const dir = prepareDataDir(config.dataDir)
-  if (!dir.created && dir.mode & 0o077) {
-    log.warn({ dataDir: config.dataDir, mode: `0${dir.mode.toString(8)}` }, 'DATA_DIR is open to other users of this machine; it holds the WhatsApp credentials and poll secrets: chmod 700 it')
+/** Wires the store, the accounts and the HTTP + Socket.IO server together. */
+export async function createApp(config: Config, log: Logger, createSocket: SocketFactory = createBaileysSocket): Promise<App> {
+  const store: Store = openSqliteStore({ dataDir: config.dataDir, log })
+  let account: Account
+  const metrics = createMetrics({ stats: () => account.polls.stats() })
+  try {
+    account = await createAccount({
+      id: 'default', store: store.account('default'), log, metrics,
+      createSocket: withLogLevel(createSocket, baileysLevel(config, log)), waWebSocketUrl: config.waWsUrl,
+    })
+  } catch (err) {
+    await store.close()
+    throw err
   }
-  const lock = lockDataDir(config.dataDir)
-  let db: Db
-  try { db = openDb(config.dataDir) } catch (err) { lock.release(); throw err }
-  const emitter = createEmitter()
-  // One view of whether the database takes writes, fed by every writer, for GET /health.
-  const health = createStoreHealth({ db, log: log.child({ module: 'store' }) })
-  const auth = createAuthStore(db, {
-    health,
-    // A pair Baileys just stored can decrypt exactly that person's pending votes.
-    onLidMapping: (pairs) => {
-      votes.retryPending({ jids: pairs.flatMap((p) => [p.lid, p.pn]) }).catch((err) => log.error({ err }, 'pending vote retry failed'))
-    },
-  })
-  let session: WaSession | null = null
-  const userOf = (jid: string | undefined) => jid?.split(/[:@]/)[0]
-  const chats = createChatStore(db, {
-    canonical: (jid) => {
-      const id = jid.endsWith('@lid') ? auth.pnForLid(jid) ?? jid : jid
-      const me = session?.user()
-      return userOf(id) === userOf(me?.id) || userOf(id) === userOf(me?.lid) ? null : id
-    },
-  })
-  // Read at scrape time only, by when the engine below exists.
-  const metrics = createMetrics({ stats: () => votes.stats() })
-  const unwatch = metrics.watch(emitter)
-  const votes = createVoteEngine({
-    db,
-    log: log.child({ module: 'votes' }),
-    emitter,
-    identity: () => ({ pn: session?.user()?.id || undefined, lid: session?.user()?.lid || undefined }),
-    lidMapping: auth.lidMapping,
-    metrics,
-    health,
-  })
-  session = createSession({
-    auth, chats, votes, emitter, createSocket: withLogLevel(createSocket, baileysLevel(config, log)),
-    log: log.child({ module: 'session' }),
-    waWebSocketUrl: config.waWsUrl,
-  })
-  const storeProbe = { ok: () => health.ok() }
-  const dispatch = createRouter(routes, { session, polls: votes, store: storeProbe, log, metrics, qrSvg: createQrRenderer() }, {
+  const accounts = new Map([[account.id, account]])
+  const unwatch = metrics.watch(account.emitter)
+  const dispatch = createRouter(routes, {
+    session: account.session, polls: account.polls, store: store.health, log, metrics, qrSvg: createQrRenderer(),
+  }, {
     guard: createTokenGuard(config.apiToken),
     observe: metrics.observeHttp,
   })
   const callers = callerRules(config)
   const server = createHttpServer(dispatch, WEB_ROOT, (caller) => refuseCaller(caller, callers))
   const io = attachSocketIo(server, {
-    session, polls: votes, emitter, log: log.child({ module: 'socket.io' }),
+    session: account.session, polls: account.polls, emitter: account.emitter, log: log.child({ module: 'socket.io' }),
     apiToken: config.apiToken, corsOrigins: config.corsOrigins, hosts: callers.hosts,
   })
 
   return {
     server,
-    session,
-    emitter,
+    accounts,
+    session: account.session,
+    emitter: account.emitter,
     metrics,
     async shutdown() {
       unwatch()
-      session.stop()
       // The store first: an open HTTP request (a half-sent body) must not keep votes undrained
       // and the database open until a force timer kills the process.
       try {
-        await votes.close()
+        for (const a of accounts.values()) await a.close()
       } finally {
-        db.close()
-        lock.release()
+        await store.close()
       }
       await closeHttp(server, io, HTTP_CLOSE_GRACE_MS)
     },

@@ -3,7 +3,7 @@ import { serveStatic } from '@hono/node-server/serve-static'
 import type { Server } from 'node:http'
 import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
-import { json } from '../handlers/lib/http.ts'
+import { json } from '../contract/http.ts'
 import { callerOfRequest, type Caller, type Refusal } from './caller-guard.ts'
 
 /**

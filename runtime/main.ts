@@ -27,7 +27,7 @@ if (!isLoopback(config.host) && !config.apiToken) {
 
 let app: App
 try {
-  app = createApp(config, log)
+  app = await createApp(config, log)
 } catch (err) {
   const line = dataDirProblem(err, config.dataDir)
   if (line === null) log.fatal({ err }, 'start failed')

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
-import type { ConnectionStatus, Emitter } from '../session/events.ts'
-import type { VoteMetrics } from '../session/vote-metrics.ts'
+import type { ConnectionStatus } from '../contract/account.ts'
+import type { Emitter } from '../contract/events.ts'
+import type { VoteMetrics } from '../core/votes/metrics.ts'
 
 export type { VoteMetrics }
 

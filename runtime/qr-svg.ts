@@ -1,5 +1,5 @@
 import qrcode from 'qrcode'
-import type { QrRenderer } from './context.ts'
+import type { QrRenderer } from '../contract/http.ts'
 
 /**
  * qrcode's Node entry loads fs and a PNG encoder, so it lives here and reaches handlers as a

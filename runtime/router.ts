@@ -1,8 +1,17 @@
 import type { Logger } from 'pino'
-import type { Context, Handler } from './context.ts'
-import { HttpError, isJsonType, json } from '../handlers/lib/http.ts'
+import { AccountError, type AccountErrorCode } from '../contract/account.ts'
+import { HttpError, isJsonType, json, type Context, type Route } from '../contract/http.ts'
+import { MAX_BODY_BYTES } from '../contract/limits.ts'
 
-export interface Route { method: string; path: string; handler: Handler; public?: boolean }
+export type { Route }
+
+/** What each failure of an account means in HTTP. */
+const ACCOUNT_STATUS: Record<AccountErrorCode, number> = {
+  not_connected: 503,
+  already_linked: 409,
+  rejected: 502,
+  store_unavailable: 503,
+}
 
 /** What the router needs beside the routes: the parts of the context that live longer than a request. */
 export type BaseContext = Omit<Context, 'params' | 'log'> & { log: Logger }
@@ -18,14 +27,13 @@ export interface RouterOptions {
 
 interface Compiled { route: Route; keys: string[]; pattern: RegExp }
 
-const DEFAULT_MAX_BODY = 64 * 1024
 
 /**
  * Static paths are looked up in a map; `:param` paths are compiled once. The router alone
  * turns errors into the contract's `{ success: false, message }` and logs only 5xx.
  */
 export function createRouter(routes: Route[], base: BaseContext, opts: RouterOptions = {}) {
-  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY
+  const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES
   const statics = new Map<string, Route>()
   const dynamics: Compiled[] = []
   for (const route of routes) {
@@ -83,6 +91,7 @@ export function createRouter(routes: Route[], base: BaseContext, opts: RouterOpt
 }
 
 function errorResponse(err: unknown, log: Logger): Response {
+  if (err instanceof AccountError) err = new HttpError(ACCOUNT_STATUS[err.code], err.message, err.detail)
   if (err instanceof HttpError) {
     if (err.status >= 500) log.warn({ status: err.status, reason: err.message }, 'request failed')
     const body: Record<string, unknown> = { success: false, message: err.message }

@@ -2,29 +2,21 @@ import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { Server } from 'socket.io'
-import { publicStatus } from '../handlers/lib/public-status.ts'
-import type { Emitter } from '../session/events.ts'
-import type { PollStore, PollView } from '../session/poll-types.ts'
-import type { Session } from './context.ts'
+import { MAX_BODY_BYTES } from '../contract/limits.ts'
+import { broadcast, type Broadcast } from './broadcaster.ts'
 import { hostAllowed, MISDIRECTED, originAllowed, refusalBody, type HostRule } from './caller-guard.ts'
 import { tokenMatches } from './token-guard.ts'
 
 export { originAllowed }
 
-export interface SocketIoDeps {
-  session: Session
-  polls: PollStore
-  emitter: Emitter
+/** Socket.IO on the HTTP server: who may connect, and the default namespace's account (the GUI's). */
+export interface SocketIoDeps extends Broadcast {
   log: Logger
   apiToken: string | null
   corsOrigins: string[]
   /** the Host check (runtime/caller-guard.ts); absent or null = none (API_TOKEN set, no ALLOWED_HOSTS) */
   hosts?: HostRule | null
-  /**
-   * At most one poll_update_to_gui per poll per this many ms (default 250; 0 = every change).
-   * The first change goes out at once, later ones within the window are folded into one that
-   * carries the newest state when it ends: every update is complete, so none is lost.
-   */
+  /** see broadcaster.ts */
   updateIntervalMs?: number
 }
 
@@ -46,14 +38,6 @@ function misdirected(res: ServerResponse): void {
   socket.end(`HTTP/1.1 421 Misdirected Request\r\nconnection: close\r\n${head}\r\n${body}`)
 }
 
-export const pollUpdatePayload = (pollMsgId: string, p: PollView) => ({
-  pollMsgId,
-  results: p.results,
-  question: p.question,
-  options: p.options,
-  voters: p.voters,
-  selectableCount: p.selectableCount,
-})
 
 /** Socket.IO on the HTTP server: forwards session events under the GUI's event names. */
 export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close(): Promise<void> } {
@@ -62,7 +46,7 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
   const hostOk = (host: string | undefined) => hosts === null || hostAllowed(host, hosts)
   const io = new Server(http, {
     serveClient: false,
-    maxHttpBufferSize: 64 * 1024,
+    maxHttpBufferSize: MAX_BODY_BYTES,
     // Only listed origins get a CORS grant; the own origin needs none, and no other is echoed.
     cors: { origin: (origin, cb) => cb(null, origin !== undefined && corsOrigins.includes(origin)), credentials: false },
     allowRequest: (req: IncomingMessage, cb) => {
@@ -85,57 +69,12 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
     })
   }
 
-  io.on('connection', (socket) => {
-    const state = publicStatus(session.status())
-    socket.emit('client_status', state)
-    const user = session.user()
-    if (state === 'ready' && user) socket.emit('whatsapp_user', user)
-    const qr = session.qr()
-    if (state === 'qr_pending' && qr) socket.emit('qr_code', qr)
-    socket.emit('initial_poll_data', polls.all())
-  })
-
-  // Under a vote flood every group commit changes the touched polls; sending each change to
-  // every client (each with the poll's whole voter list) outran the clients, and the server
-  // buffered what they could not take until memory grew by hundreds of MB (test/load, issue #7).
-  const interval = deps.updateIntervalMs ?? 250
-  const windows = new Map<string, { timer: ReturnType<typeof setTimeout>; pending?: PollView }>()
-  const sendUpdate = (id: string, p: PollView) => io.emit('poll_update_to_gui', pollUpdatePayload(id, p))
-  const openWindow = (id: string) => {
-    const timer = setTimeout(() => {
-      const w = windows.get(id)
-      windows.delete(id)
-      if (w?.pending) { sendUpdate(id, w.pending); openWindow(id) }
-    }, interval)
-    windows.set(id, { timer })
-  }
-  // The whole list supersedes whatever a window still holds.
-  const dropWindows = () => {
-    for (const w of windows.values()) clearTimeout(w.timer)
-    windows.clear()
-  }
-  const onUpdate = (id: string, p: PollView) => {
-    if (interval <= 0) return sendUpdate(id, p)
-    const w = windows.get(id)
-    if (w) { w.pending = p; return }
-    sendUpdate(id, p)
-    openWindow(id)
-  }
-
-  const offs = [
-    emitter.on('status', (s) => io.emit('client_status', publicStatus(s))),
-    emitter.on('qr', (qr) => io.emit('qr_code', qr)),
-    emitter.on('user', (u) => io.emit('whatsapp_user', u)),
-    emitter.on('poll:new', (pollMsgId, pollData) => io.emit('new_poll_sent', { pollMsgId, pollData })),
-    emitter.on('poll:update', onUpdate),
-    emitter.on('polls:reset', () => { dropWindows(); io.emit('initial_poll_data', polls.all()) }),
-  ]
+  const stop = broadcast(io.of('/'), { session, polls, emitter }, { updateIntervalMs: deps.updateIntervalMs })
   log.debug('socket.io attached')
 
   return {
     close: () => {
-      for (const off of offs) off()
-      dropWindows()
+      stop()
       return new Promise<void>((resolve) => { io.close(() => resolve()) })
     },
   }

@@ -1,4 +1,4 @@
-import { DataDirInUseError, LOCK_FILE } from '../session/data-dir.ts'
+import { DataDirInUseError, LOCK_FILE } from '../store/sqlite/data-dir.ts'
 
 /**
  * A failed start is one line for a person: which setting, what went wrong, what to change.

@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
-import { HttpError } from '../handlers/lib/http.ts'
+import { HttpError } from '../contract/http.ts'
 
 /** Compares in constant time; hashing first makes the lengths equal without leaking them. */
 export function tokenMatches(given: string | undefined | null, expected: string): boolean {

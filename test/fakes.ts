@@ -1,7 +1,9 @@
 import pino from 'pino'
-import type { Chat, Context, SendPollInput, Session } from '../runtime/context.ts'
-import type { ConnectionStatus, WaUser } from '../session/events.ts'
-import type { PollStore, PollView, VoteHistoryEntry } from '../session/poll-types.ts'
+import { AccountError } from '../contract/account.ts'
+import type { Chat, SendPollInput, Session } from '../contract/account.ts'
+import type { Context } from '../contract/http.ts'
+import type { ConnectionStatus, WaUser } from '../contract/account.ts'
+import type { PollReader, PollView, VoteHistoryEntry } from '../contract/polls.ts'
 
 export const silent = pino({ level: 'silent' })
 
@@ -14,23 +16,28 @@ export function fakeSession(init: Partial<{ status: ConnectionStatus; user: WaUs
     user: () => init.user ?? null,
     qr: () => init.qr ?? null,
     listChats: () => init.chats ?? [],
+    // The contract's failures, as the real account raises them.
     async sendPoll(input) {
+      if ((init.status ?? 'ready') !== 'ready') throw new AccountError('not_connected', 'WhatsApp is not connected; link the account and try again')
       calls.sendPoll.push(input)
-      if (init.fail) throw init.fail
+      if (init.fail) throw new AccountError('rejected', 'WhatsApp did not accept the poll', init.fail.message)
       return { pollMsgId: `POLL${calls.sendPoll.length}` }
     },
     async logout() { calls.logout++ },
     async requestPairingCode(phone) {
+      const status = init.status ?? 'ready'
+      if (status === 'ready') throw new AccountError('already_linked', 'already linked; log out first')
+      if (status !== 'qr_pending') throw new AccountError('not_connected', 'not connected to WhatsApp yet; try again in a moment')
       calls.pairing.push(phone)
-      if (init.fail) throw init.fail
+      if (init.fail) throw new AccountError('rejected', 'WhatsApp did not issue a pairing code', init.fail.message)
       return init.code ?? 'ABCD-EFGH'
     },
   }
   return session
 }
 
-export function memoryPolls(polls: Record<string, PollView> = {}, votes: Record<string, VoteHistoryEntry[]> = {}): PollStore {
-  return { all: () => polls, get: (id) => polls[id], votes: (id) => (polls[id] ? votes[id] ?? [] : undefined) }
+export function memoryPolls(polls: Record<string, PollView> = {}, votes: Record<string, VoteHistoryEntry[]> = {}): PollReader {
+  return { all: () => polls, get: (id) => polls[id], votes: async (id) => (polls[id] ? votes[id] ?? [] : undefined) }
 }
 
 export function fakeCtx(over: Partial<Context> = {}): Context {
@@ -65,7 +72,7 @@ export const samplePoll = (over: Partial<PollView> = {}): PollView => ({
   ...over,
 })
 
-import type { Handler } from '../runtime/context.ts'
+import type { Handler } from '../contract/http.ts'
 import { createRouter } from '../runtime/router.ts'
 
 /** Runs one handler behind the real router, so error mapping is what production does. */

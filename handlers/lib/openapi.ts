@@ -4,6 +4,8 @@
  * test/handlers/openapi.test.ts keeps the two in step.
  */
 
+import { MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const jsonBody = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } })
 const failure = (description: string) => jsonBody(ref('Failure'), description)
@@ -52,8 +54,8 @@ const schemas = {
     required: ['chatId', 'question', 'options'],
     properties: {
       chatId: { type: 'string', description: 'a JID: …@s.whatsapp.net, …@g.us or …@lid' },
-      question: { type: 'string', minLength: 1, maxLength: 255 },
-      options: { type: 'array', minItems: 1, maxItems: 12, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 100 } },
+      question: { type: 'string', minLength: 1, maxLength: MAX_QUESTION },
+      options: { type: 'array', minItems: 1, maxItems: MAX_OPTIONS, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: MAX_OPTION_LENGTH } },
       allowMultipleAnswers: { type: 'boolean', default: false, description: 'true → any number of options (selectableCount 0), false → one (1)' },
     },
   },

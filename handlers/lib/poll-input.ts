@@ -1,19 +1,13 @@
-import type { SendPollInput } from '../../runtime/context.ts'
-import { HttpError } from './http.ts'
-
-export const MAX_QUESTION = 255
-export const MAX_OPTIONS = 12
-/** WhatsApp clients cut option texts at 100 characters; longer ones would not show as sent. */
-export const MAX_OPTION_LENGTH = 100
-
-const JID = /^[0-9]{5,20}(:[0-9]{1,3})?@s\.whatsapp\.net$|^[0-9]{5,20}(-[0-9]{5,20})?@g\.us$|^[0-9]{5,20}(:[0-9]{1,3})?@lid$/
+import type { SendPollInput } from '../../contract/account.ts'
+import { HttpError } from '../../contract/http.ts'
+import { CHAT_JID, MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
 
 const bad = (field: string, why: string) => new HttpError(400, `${field} ${why}`)
 
 /** Turns the GUI's body into a SendPollInput, or a 400 naming the first wrong field. */
 export function parsePollInput(body: Record<string, unknown>): SendPollInput {
   const { chatId, question, options, allowMultipleAnswers } = body
-  if (typeof chatId !== 'string' || !JID.test(chatId)) {
+  if (typeof chatId !== 'string' || !CHAT_JID.test(chatId)) {
     throw bad('chatId', 'must be a WhatsApp JID (…@s.whatsapp.net, …@g.us or …@lid)')
   }
   if (typeof question !== 'string') throw bad('question', 'must be a string')

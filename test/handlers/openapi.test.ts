@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { routes } from '../../handlers/index.ts'
 import { openApi } from '../../handlers/openapi.ts'
 import { openApiDocument } from '../../handlers/lib/openapi.ts'
-import type { Context } from '../../runtime/context.ts'
+import type { Context } from '../../contract/http.ts'
 import { fakeCtx, fakeSession, get, invoke, memoryPolls, post, samplePoll } from '../fakes.ts'
 
 type Json = any

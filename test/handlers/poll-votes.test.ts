@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { pollVotes } from '../../handlers/poll-votes.ts'
-import type { VoteHistoryEntry } from '../../session/poll-types.ts'
+import type { VoteHistoryEntry } from '../../contract/polls.ts'
 import { fakeCtx, get, invoke, memoryPolls, samplePoll } from '../fakes.ts'
 
 const GET = suite('GET /polls/:id/votes')

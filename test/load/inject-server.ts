@@ -17,8 +17,8 @@
 import pino from 'pino'
 import { createApp } from '../../runtime/app.ts'
 import { parseConfig } from '../../runtime/config.ts'
-import { encryptPollVote, optionHashBytes } from '../../session/vote-crypto.ts'
-import { fakeSocketFactory, type FakeSocket } from '../session/fake-socket.ts'
+import { encryptPollVote, optionHashBytes } from '../../core/votes/crypto.ts'
+import { fakeSocketFactory, type FakeSocket } from '../core/whatsapp/fake-socket.ts'
 
 const OWN = { id: '15550000001:2@s.whatsapp.net', name: 'Load Owner', lid: '900000000000001:2@lid' }
 const CREATOR = '15550000001@s.whatsapp.net'
@@ -26,7 +26,7 @@ const CREATOR = '15550000001@s.whatsapp.net'
 const config = parseConfig(process.env)
 const log = pino({ level: config.logLevel })
 const sockets = fakeSocketFactory()
-const app = createApp(config, log, sockets.factory)
+const app = await createApp(config, log, sockets.factory)
 
 interface Known { id: string; chatId: string; options: string[]; single: boolean; secret: Uint8Array; voters: string[] }
 
@@ -166,8 +166,9 @@ process.on('message', (msg: { cmd: string; rate?: number; seconds?: number; maxI
   }
 })
 
-app.server.listen(config.port, config.host, () => {
+app.server.listen(config.port, config.host, async () => {
   app.session.start()
+  await new Promise((resolve) => setImmediate(resolve))
   sockets.last().open(OWN)
   send({ type: 'ready', port: (app.server.address() as { port: number }).port })
 })

@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createMetrics, type JournalStats } from '../../runtime/metrics.ts'
-import { createEmitter } from '../../session/events.ts'
+import { createEmitter } from '../../contract/events.ts'
 import { samplePoll } from '../fakes.ts'
 
 const metrics = suite('createMetrics')

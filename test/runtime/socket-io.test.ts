@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { io as connect, type Socket } from 'socket.io-client'
 import { attachSocketIo, originAllowed } from '../../runtime/socket-io.ts'
-import { createEmitter } from '../../session/events.ts'
+import { createEmitter } from '../../contract/events.ts'
 import { fakeSession, memoryPolls, samplePoll, silent } from '../fakes.ts'
 
 const sio = suite('attachSocketIo')

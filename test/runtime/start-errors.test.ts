@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { dataDirProblem, listenProblem } from '../../runtime/start-errors.ts'
-import { DataDirInUseError } from '../../session/data-dir.ts'
+import { DataDirInUseError } from '../../store/sqlite/data-dir.ts'
 
 const errno = (code: string, message = `${code}: something`) => Object.assign(new Error(message), { code })
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp, type App } from '../../runtime/app.ts'
 import { parseConfig } from '../../runtime/config.ts'
-import { fakeSocketFactory } from '../session/fake-socket.ts'
+import { fakeSocketFactory } from '../core/whatsapp/fake-socket.ts'
 import { silent } from '../fakes.ts'
 
 export const TOKEN = 'test-token-0123456789abcdef'
@@ -29,9 +29,11 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   const dataDir = mkdtempSync(join(tmpdir(), 'pollwire-sec-'))
   const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env })
   const sockets = fakeSocketFactory()
-  const app = createApp(config, silent, sockets.factory)
+  const app = await createApp(config, silent, sockets.factory)
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve))
   app.session.start()
+  // The socket opens once the credentials are read.
+  await new Promise((resolve) => setImmediate(resolve))
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
   return {
     app,

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openDb } from '../../session/db.ts'
+import { openDb } from '../../store/sqlite/db.ts'
 
 /**
  * DATA_DIR holds the WhatsApp credentials and every poll secret: a directory openDb creates is

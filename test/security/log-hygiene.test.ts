@@ -8,8 +8,8 @@ import pino from 'pino'
 import { baileysLevel, createApp } from '../../runtime/app.ts'
 import { parseConfig } from '../../runtime/config.ts'
 import { routeConsole } from '../../runtime/console-guard.ts'
-import type { SocketFactory } from '../../session/wa-socket.ts'
-import { fakeSocketFactory } from '../session/fake-socket.ts'
+import type { SocketFactory } from '../../core/whatsapp/baileys-socket.ts'
+import { fakeSocketFactory } from '../core/whatsapp/fake-socket.ts'
 
 /**
  * What keeps key material out of the logs at any LOG_LEVEL (issue #7; the process-level proof
@@ -47,8 +47,9 @@ levels('createApp hands the socket a logger at that level', async () => {
   }
   for (const env of [{ LOG_LEVEL: 'trace' }, { LOG_LEVEL: 'trace', BAILEYS_LOG_LEVEL: 'debug' }]) {
     const config = parseConfig({ ...env, DATA_DIR: join(dir, env.BAILEYS_LOG_LEVEL ?? 'x') })
-    const app = createApp(config, memoryLogger(config.logLevel).log, spy)
+    const app = await createApp(config, memoryLogger(config.logLevel).log, spy)
     app.session.start()
+    await new Promise((resolve) => setImmediate(resolve))
     await app.shutdown()
   }
   rmSync(dir, { recursive: true, force: true })

@@ -1,9 +1,15 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
-  applyUpdate, chatLabel, displayJid, failureText, filterChats, optionRows, pollRequest, sortPolls, voterRows,
+  applyUpdate, chatLabel, displayJid, failureText, filterChats, limitsFrom, optionRows, pollRequest, sortPolls, voterRows,
 } from '../../web/app/model.js'
 import { samplePoll } from '../fakes.ts'
+
+import { MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
+import { openApiDocument } from '../../handlers/lib/openapi.ts'
+
+/** What the dashboard reads from GET /openapi.json. */
+const limits = limitsFrom(JSON.parse(JSON.stringify(openApiDocument)))
 
 const model = suite('web/app/model')
 
@@ -57,10 +63,15 @@ model('filterChats by name or id, case-insensitive', () => {
   assert.is(filterChats(chats, '').length, 2)
 })
 
+model('limitsFrom reads the limits from the served OpenAPI document', () => {
+  assert.equal(limits, { question: MAX_QUESTION, options: MAX_OPTIONS, optionLength: MAX_OPTION_LENGTH })
+  assert.throws(() => limitsFrom({}), /limits/)
+})
+
 model('pollRequest: the server body, or the first problem', () => {
-  const ok = pollRequest({ chatId: '1@g.us', question: ' Q? ', options: [' A ', '', 'B'], multi: true })
+  const ok = pollRequest({ chatId: '1@g.us', question: ' Q? ', options: [' A ', '', 'B'], multi: true }, limits)
   assert.equal(ok, { ok: true, body: { chatId: '1@g.us', question: 'Q?', options: ['A', 'B'], allowMultipleAnswers: true } })
-  const fail = (f: Parameters<typeof pollRequest>[0]) => { const r = pollRequest(f); return r.ok ? null : r.field }
+  const fail = (f: Parameters<typeof pollRequest>[0]) => { const r = pollRequest(f, limits); return r.ok ? null : r.field }
   assert.is(fail({ chatId: '', question: 'Q', options: ['A'], multi: false }), 'chat')
   assert.is(fail({ chatId: 'c', question: '  ', options: ['A'], multi: false }), 'question')
   assert.is(fail({ chatId: 'c', question: 'x'.repeat(256), options: ['A'], multi: false }), 'question')

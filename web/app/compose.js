@@ -1,15 +1,15 @@
 // @ts-check
 import { errorText, getJson, postJson } from './api.js'
 import { byId, h } from './dom.js'
-import { chatLabel, filterChats, MAX_OPTIONS, pollRequest } from './model.js'
+import { chatLabel, filterChats, pollRequest } from './model.js'
 
 /** @typedef {import('./model.js').Chat} Chat */
 
 /**
  * The chat picker and the poll form.
- * @param {{ onChats: (chats: Chat[]) => void }} deps
+ * @param {{ onChats: (chats: Chat[]) => void, limits: import('./model.js').Limits }} deps
  */
-export function createComposer({ onChats }) {
+export function createComposer({ onChats, limits }) {
   const form = byId('poll-form', HTMLFormElement)
   const chat = byId('chat', HTMLSelectElement)
   const chatFilter = byId('chat-filter', HTMLInputElement)
@@ -63,13 +63,13 @@ export function createComposer({ onChats }) {
         remove.disabled = rows.length <= 1
       }
     })
-    addOption.disabled = rows.length >= MAX_OPTIONS
+    addOption.disabled = rows.length >= limits.options
   }
 
   /** @param {string} [value] */
   function addRow(value = '') {
-    if (options.children.length >= MAX_OPTIONS) return null
-    const input = h('input', { type: 'text', maxlength: 100, name: 'option', autocomplete: 'off' })
+    if (options.children.length >= limits.options) return null
+    const input = h('input', { type: 'text', maxlength: limits.optionLength, name: 'option', autocomplete: 'off' })
     input.value = value
     const remove = h('button', { type: 'button', class: 'icon secondary', title: 'Remove this option' }, '×')
     const li = h('li', {}, input, remove)
@@ -100,7 +100,7 @@ export function createComposer({ onChats }) {
     error.textContent = ''
     ok.textContent = ''
     const texts = [...options.querySelectorAll('input')].map((i) => i.value)
-    const checked = pollRequest({ chatId: chat.value, question: question.value, options: texts, multi: multi.checked })
+    const checked = pollRequest({ chatId: chat.value, question: question.value, options: texts, multi: multi.checked }, limits)
     if (!checked.ok) {
       error.textContent = checked.message
       const target = checked.field === 'chat' ? chat : checked.field === 'question' ? question : options.querySelector('input')

@@ -3,7 +3,7 @@ import { io } from '../vendor/socket.io.esm.min.js'
 import { currentToken, errorText, getJson, obtainToken, postJson, request, setTokenPrompt } from './api.js'
 import { createComposer } from './compose.js'
 import { byId } from './dom.js'
-import { displayJid, statusText } from './model.js'
+import { displayJid, limitsFrom, statusText } from './model.js'
 import { createPollList } from './polls.js'
 
 /** @typedef {import('./model.js').Poll} Poll */
@@ -37,7 +37,10 @@ const pollList = createPollList({
   // A voter's 1:1 chat carries their contact or push name, when WhatsApp sent it.
   personName: (jid) => chats.get(jid.replace(/:\d+@/, '@'))?.name || undefined,
 })
+// The form's limits are the server's own, from its API description (public, no token needed).
+const limits = limitsFrom(await (await fetch('/openapi.json')).json())
 const composer = createComposer({
+  limits,
   onChats(list) {
     chats.clear()
     for (const c of list) chats.set(c.id, c)

@@ -4,15 +4,25 @@
  * (test/web/model.test.ts). The types are the server's own, so a renamed field fails typecheck.
  */
 
-/** @typedef {import('../../session/poll-types.ts').PollView} Poll */
-/** @typedef {import('../../session/poll-types.ts').VoteHistoryEntry} Vote */
+/** @typedef {import('../../contract/polls.ts').PollView} Poll */
+/** @typedef {import('../../contract/polls.ts').VoteHistoryEntry} Vote */
 /** @typedef {{ id: string, name: string, isGroup: boolean }} Chat */
 /** @typedef {{ pollMsgId: string, results: Poll['results'], question: string, options: string[], voters: Poll['voters'], selectableCount: number }} PollUpdate */
 
-/** The server's limits (handlers/lib/poll-input.ts), checked here to answer before a round trip. */
-export const MAX_OPTIONS = 12
-export const MAX_QUESTION = 255
-export const MAX_OPTION_LENGTH = 100
+/** @typedef {{ question: number, options: number, optionLength: number }} Limits */
+
+/**
+ * The server's input limits, read from its OpenAPI document (GET /openapi.json) rather than
+ * retyped here, so the form checks what the server checks before a round trip.
+ * @param {any} doc the OpenAPI document
+ * @returns {Limits}
+ */
+export function limitsFrom(doc) {
+  const p = doc?.components?.schemas?.SendPollRequest?.properties
+  const limits = { question: p?.question?.maxLength, options: p?.options?.maxItems, optionLength: p?.options?.items?.maxLength }
+  if (!Object.values(limits).every((n) => Number.isInteger(n) && n > 0)) throw new Error('the server did not describe its poll limits')
+  return limits
+}
 
 /**
  * Folds a `poll_update_to_gui` payload into the poll we have. The payload lacks optionHashes,
@@ -107,18 +117,19 @@ export function filterChats(chats, filter) {
 /**
  * The poll form's fields as the server wants them, or the first problem in words.
  * @param {{ chatId: string, question: string, options: string[], multi: boolean }} form
+ * @param {Limits} limits
  * @returns {{ ok: true, body: { chatId: string, question: string, options: string[], allowMultipleAnswers: boolean } } | { ok: false, message: string, field: 'chat' | 'question' | 'options' }}
  */
-export function pollRequest(form) {
+export function pollRequest(form, limits) {
   if (!form.chatId) return { ok: false, field: 'chat', message: 'Choose a chat to send the poll to.' }
   const question = form.question.trim()
   if (!question) return { ok: false, field: 'question', message: 'Write a question.' }
-  if (question.length > MAX_QUESTION) return { ok: false, field: 'question', message: `The question is longer than ${MAX_QUESTION} characters.` }
+  if (question.length > limits.question) return { ok: false, field: 'question', message: `The question is longer than ${limits.question} characters.` }
   const options = form.options.map((o) => o.trim()).filter(Boolean)
   if (!options.length) return { ok: false, field: 'options', message: 'Give at least one option.' }
-  if (options.length > MAX_OPTIONS) return { ok: false, field: 'options', message: `A poll has at most ${MAX_OPTIONS} options.` }
-  const long = options.find((o) => o.length > MAX_OPTION_LENGTH)
-  if (long) return { ok: false, field: 'options', message: `Options are at most ${MAX_OPTION_LENGTH} characters ("${long.slice(0, 20)}…" is longer).` }
+  if (options.length > limits.options) return { ok: false, field: 'options', message: `A poll has at most ${limits.options} options.` }
+  const long = options.find((o) => o.length > limits.optionLength)
+  if (long) return { ok: false, field: 'options', message: `Options are at most ${limits.optionLength} characters ("${long.slice(0, 20)}…" is longer).` }
   const twice = options.find((o, i) => options.indexOf(o) !== i)
   if (twice) return { ok: false, field: 'options', message: `"${twice}" appears twice; options must differ.` }
   return { ok: true, body: { chatId: form.chatId, question, options, allowMultipleAnswers: form.multi } }

@@ -4,9 +4,9 @@ import fc from 'fast-check'
 import Database from 'libsql'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createChatStore } from '../../../session/chat-store.ts'
-import { openDb } from '../../../session/db.ts'
-import { rig, sentPoll, vote, voter } from '../../session/vote-fixtures.ts'
+import { createSqliteChats } from '../../../store/sqlite/chats.ts'
+import { openDb } from '../../../store/sqlite/db.ts'
+import { rig, sentPoll, vote, voter } from '../../core/votes/fixtures.ts'
 import { startFakeWhatsApp, type FakeWhatsApp } from '../fake-wa/index.ts'
 import { pairByQr } from '../harness/pair.ts'
 import { removeDir, startServer, tempDir, waitFor, type ServerProcess } from '../harness/server-process.ts'
@@ -54,12 +54,12 @@ const fuzz = suite<World>(`HTTP fuzz (${RUNS} + ${Math.ceil(RUNS / 5)} requests,
 async function seededDataDir(): Promise<{ dir: string; pollId: string }> {
   const dir = tempDir('pollwire-fuzz-')
   const db = openDb(dir)
-  const { engine } = rig({ db })
-  const poll = sentPoll(engine, ['Red', 'Blue', 'Green'], 0)
+  const { engine } = await rig({ db })
+  const poll = await sentPoll(engine, ['Red', 'Blue', 'Green'], 0)
   await engine.ingestVote(vote(poll, voter(1), { choose: ['Red', 'Blue'], ts: 1000 }))
   await engine.ingestVote(vote(poll, voter(2), { choose: ['Green'], ts: 1001 }))
   await engine.close()
-  createChatStore(db).upsert([{ id: '120363000000000001@g.us', name: 'Fuzz group' }, { id: '15551234567@s.whatsapp.net', name: 'Fuzz person' }])
+  await createSqliteChats(db, { failed() {}, committed() {} }).upsert([{ id: '120363000000000001@g.us', name: 'Fuzz group' }, { id: '15551234567@s.whatsapp.net', name: 'Fuzz person' }])
   db.close()
   return { dir, pollId: poll.id }
 }

@@ -1,0 +1,41 @@
+/** The poll as the API contract shows it (API.md, GET /get-all-poll-data). */
+export interface PollView {
+  question: string
+  options: string[]
+  /** sha256 hex of the option text → option text */
+  optionHashes: Record<string, string>
+  /** option text → number of current voters whose selection includes it */
+  results: Record<string, number>
+  /** voter jid (phone-number JID when known) → current selection as option hashes */
+  voters: Record<string, string[]>
+  chatId: string
+  /** milliseconds */
+  timestamp: number
+  /** 0 = any number of options, 1 = single choice */
+  selectableCount: number
+}
+
+export type VoteStatus = 'counted' | 'superseded' | 'duplicate' | 'late' | 'pending' | 'rejected'
+
+/** One entry of GET /polls/:id/votes. */
+export interface VoteHistoryEntry {
+  voter: string
+  selected: string[]
+  senderTimestamp: number
+  receivedAt: number
+  status: VoteStatus
+  reason?: string
+}
+
+/**
+ * The polls as handlers and the broadcaster read them; the vote engine implements it. A view
+ * is immutable: a poll that changes gets a new view object, an unchanged one keeps its own, so
+ * readers may cache by identity.
+ */
+export interface PollReader {
+  /** every shown poll by id */
+  all(): Record<string, PollView>
+  get(pollId: string): PollView | undefined
+  /** the vote history, oldest first; undefined for an unknown poll */
+  votes(pollId: string): Promise<VoteHistoryEntry[] | undefined>
+}

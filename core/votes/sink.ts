@@ -1,0 +1,21 @@
+import type { RawVote } from '../../store/ports.ts'
+import type { NewPoll, PollCreation } from './types.ts'
+
+/** What the WhatsApp side needs from the vote engine; the engine implements it. */
+export interface VoteSink {
+  /**
+   * Write before send: stores the poll (committed), hands its id and secret to `deliver`, then
+   * marks it sent — or failed, keeping its secret. AccountError when it cannot store or send.
+   */
+  sendPoll(input: NewPoll, deliver: (id: string, secret: Uint8Array) => Promise<void>): Promise<{ pollMsgId: string }>
+  /** stores a poll this account created on another device; resolves once committed, rejects when it could not be */
+  recordPollCreation(poll: PollCreation): Promise<unknown>
+  /** resolves once the vote is journaled durably */
+  ingestVote(raw: RawVote): Promise<void>
+  /** retries pending votes: all, or those of a LID↔PN pair just learned */
+  retryPending(scope?: { jids: string[] }): Promise<void>
+  /** after each login: retries what a changed own identity can decrypt */
+  onLogin(): Promise<void>
+  /** a poll's creation data, to answer Baileys' retry requests */
+  pollCreation(id: string): PollCreation | undefined
+}

@@ -1,0 +1,271 @@
+import type { PollView } from '../../contract/polls.ts'
+import type { PollRecord, PollStatus, ScanRow, SenderFields, SenderRow } from '../../store/ports.ts'
+import { isLid, sameSender } from '../identity.ts'
+import type { DecryptablePoll } from './decrypt.ts'
+import { createPendingIndex } from './pending.ts'
+import type { PendingLimits, PendingRow } from './pending.ts'
+import { createTally, pollView } from './tally.ts'
+import type { Ballot, PollShape, Tally } from './tally.ts'
+
+/** A poll in memory: its record, how to decrypt its votes, and its current tally. */
+export interface PollState extends DecryptablePoll, PollShape {
+  status: PollStatus
+  reason?: string
+  /** prepared by this process and not known to have gone out: not shown while `sending` */
+  preparedHere: boolean
+  /** shown by all()/get() and announced by events (see shown()) */
+  listed: boolean
+  tally: Tally
+  /** cached contract view, dropped on every visible change */
+  view?: PollView
+  /** the creator JID persisted with the poll, to write the hint only when it changes */
+  savedCreator?: string
+  /** one shared selection (indices and hashes) per distinct choice: few per poll, many voters each */
+  choices: Map<number, { sel: number[]; shown: string[] }>
+}
+
+/**
+ * Whether a poll is shown: `sent` and `received` polls, and a `sending` one this process did not
+ * prepare (a crash mid-send: it may have gone out). A `failed` one is kept but not shown.
+ */
+export const shown = (p: Pick<PollState, 'status' | 'preparedHere'>): boolean =>
+  p.status === 'sent' || p.status === 'received' || (p.status === 'sending' && !p.preparedHere)
+
+/** A Signal-layer sighting that messages.upsert has not confirmed yet. */
+export interface SignalSighting {
+  seq: number
+  /** the sender's JIDs (Identity.senderIds): the upsert sighting must come from the same person */
+  sender: readonly string[]
+}
+
+/**
+ * Everything the engine derives from the journal, in memory and private to it: polls with
+ * their tallies, the dedup index, the index of pending votes, and which persons are counted
+ * under a LID. All of it is rebuilt from the store by `load`; nothing here is the source of
+ * truth, and only the engine changes it.
+ */
+export function createVoteState(limits: PendingLimits = {}) {
+  const polls = new Map<string, PollState>()
+  /**
+   * payload hash → the first sighting of it from each sender (almost always one). Per sender:
+   * every group member sees the others' encrypted votes, and a copy re-sent by someone else is
+   * that someone's vote (one they cannot have encrypted), not a duplicate of the original.
+   */
+  const dedup = new Map<string, number | number[]>()
+  /** payload hash → Signal-layer sightings not yet confirmed by messages.upsert */
+  const signals = new Map<string, SignalSighting[]>()
+  /** every journal row per known poll, in journal order (rows for unknown polls are looked up when the poll arrives) */
+  const rowsByPoll = new Map<string, number[]>()
+  const pending = createPendingIndex(limits)
+  /** LID voter key → polls where a person is counted under it (their PN was unknown) */
+  const lidVoters = new Map<string, Set<string>>()
+  /** persisted LID → PN merges */
+  const merged = new Map<string, string>()
+  const counts = { ok: 0, dup: 0, rejected: 0 }
+  let lastSeq = 0
+
+  function pollFrom(rec: PollRecord, preparedHere: boolean): PollState {
+    const p: PollState = {
+      ...rec,
+      hashIndex: new Map(rec.hashes.map((h, i) => [h, i])),
+      preparedHere,
+      listed: false,
+      tally: createTally(rec.options.length),
+      creatorHint: rec.creatorJid,
+      savedCreator: rec.creatorJid,
+      choices: new Map(),
+    }
+    p.listed = shown(p)
+    return p
+  }
+
+  function firstSightings(hash: string): readonly number[] {
+    const v = dedup.get(hash)
+    return v === undefined ? [] : typeof v === 'number' ? [v] : v
+  }
+
+  function addFirst(hash: string, seq: number): void {
+    const v = dedup.get(hash)
+    dedup.set(hash, v === undefined ? seq : typeof v === 'number' ? [v, seq] : [...v, seq])
+  }
+
+  function dropFirst(hash: string, seq: number): void {
+    const left = firstSightings(hash).filter((s) => s !== seq)
+    if (!left.length) dedup.delete(hash)
+    else dedup.set(hash, left.length === 1 ? left[0]! : left)
+  }
+
+  function addSignal(hash: string, s: SignalSighting): void {
+    const list = signals.get(hash)
+    if (list) list.push(s)
+    else signals.set(hash, [s])
+  }
+
+  /** Takes the unconfirmed Signal-layer sighting of this hash from the same sender, if any. */
+  function takeSignal(hash: string, sender: readonly string[]): SignalSighting | undefined {
+    const list = signals.get(hash)
+    const i = list ? list.findIndex((s) => sameSender(s.sender, sender)) : -1
+    if (i < 0) return undefined
+    const [hit] = list!.splice(i, 1)
+    if (!list!.length) signals.delete(hash)
+    return hit
+  }
+
+  function dropSignal(hash: string, seq: number): void {
+    const list = signals.get(hash)
+    const i = list ? list.findIndex((s) => s.seq === seq) : -1
+    if (i < 0) return
+    list!.splice(i, 1)
+    if (!list!.length) signals.delete(hash)
+  }
+
+  const canonical = (voterKey: string): string => merged.get(voterKey) ?? voterKey
+
+  function selFrom(p: PollState, selected: string | readonly string[] | null | undefined): number[] {
+    if (!selected) return []
+    const hashes = typeof selected === 'string' ? selected.split(',') : selected
+    const sel: number[] = []
+    for (const h of hashes) {
+      const i = p.hashIndex.get(h)
+      if (i !== undefined && !sel.includes(i)) sel.push(i)
+    }
+    return sel.sort((a, b) => a - b)
+  }
+
+  /** A ballot whose selection arrays are shared with every other voter who chose the same. */
+  function ballot(p: PollState, ts: number, hash: string, mask: number | null | undefined, selected?: string | readonly string[] | null): Ballot {
+    if (mask === null || mask === undefined) {
+      const sel = selFrom(p, selected)
+      return { ts, hash, sel, shown: sel.map((i) => p.hashes[i]!) }
+    }
+    let c = p.choices.get(mask)
+    if (!c) {
+      const sel: number[] = []
+      for (let i = 0; i < p.options.length; i++) if (mask & (1 << i)) sel.push(i)
+      c = { sel, shown: sel.map((i) => p.hashes[i]!) }
+      p.choices.set(mask, c)
+    }
+    return { ts, hash, sel: c.sel, shown: c.shown }
+  }
+
+  /** Counts one decrypted vote; true when the poll as shown changed. */
+  function count(p: PollState, voterKey: string, b: Ballot): boolean {
+    const key = canonical(voterKey)
+    const { changed } = p.tally.apply(key, b)
+    if (isLid(key)) addTo(lidVoters, key, p.id)
+    if (changed) p.view = undefined
+    return changed
+  }
+
+  function addRow(pollId: string, seq: number): void {
+    if (!polls.has(pollId)) return
+    let list = rowsByPoll.get(pollId)
+    if (!list) rowsByPoll.set(pollId, (list = []))
+    list.push(seq)
+  }
+
+  /** A LID and its phone number are one person: fold the LID's ballots into the PN's, everywhere. */
+  function merge(lid: string, pn: string): Set<PollState> {
+    merged.set(lid, pn)
+    const changed = new Set<PollState>()
+    for (const id of lidVoters.get(lid) ?? []) {
+      const p = polls.get(id)
+      if (p && p.tally.merge(lid, pn).changed) {
+        p.view = undefined
+        changed.add(p)
+      }
+    }
+    lidVoters.delete(lid)
+    return changed
+  }
+
+  /**
+   * Rebuilds everything from what the store holds. Returns the pending rows found over the caps
+   * (a smaller cap since, or a crash before their expiry was written), for the engine to expire.
+   */
+  async function load(src: {
+    polls: PollRecord[]
+    persons: Array<{ lid: string; pn: string }>
+    scan: AsyncIterable<[string, ScanRow[]]>
+    pending: SenderRow[]
+    unconfirmed: SenderRow[]
+    maxSeq: number
+    senderIds: (raw: SenderFields) => string[]
+    /** polls prepared by this process (a rebuild keeps them hidden) */
+    preparedHere: (id: string) => boolean
+  }): Promise<PendingRow[]> {
+    for (const m of [polls, dedup, signals, rowsByPoll, lidVoters, merged]) m.clear()
+    pending.clear()
+    counts.ok = counts.dup = counts.rejected = 0
+    for (const rec of src.polls) polls.set(rec.id, pollFrom(rec, src.preparedHere(rec.id)))
+    for (const { lid, pn } of src.persons) merged.set(lid, pn)
+    for await (const [pollId, rows] of src.scan) {
+      const p = polls.get(pollId)
+      const seqs: number[] = new Array(rows.length)
+      if (p) rowsByPoll.set(pollId, seqs)
+      for (let i = 0; i < rows.length; i++) {
+        const { seq, hash, state, voterKey, senderTs, mask, selected } = rows[i]!
+        seqs[i] = seq
+        if (state !== 'dup') addFirst(hash, seq)
+        if (state === 'ok') {
+          counts.ok++
+          if (p && voterKey) count(p, voterKey, ballot(p, senderTs, hash, mask, selected))
+        } else if (state === 'dup') counts.dup++
+        else if (state === 'rejected') counts.rejected++
+      }
+    }
+    const overflow: PendingRow[] = []
+    for (const { seq, hash, raw, reason } of src.pending) {
+      overflow.push(...pending.add({ seq, hash, pollId: raw.pollId, reason, sender: src.senderIds(raw) }))
+    }
+    for (const { seq, hash, raw } of src.unconfirmed) addSignal(hash, { seq, sender: src.senderIds(raw) })
+    lastSeq = src.maxSeq
+    return overflow
+  }
+
+  return {
+    load,
+    poll: (id: string) => polls.get(id),
+    hasPoll: (id: string) => polls.has(id),
+    polls: () => polls.values(),
+    pollCount: () => polls.size,
+    addPoll(p: PollState) { polls.set(p.id, p) },
+    rowsOf: (pollId: string): readonly number[] => rowsByPoll.get(pollId) ?? [],
+    allRows: (): number[] => [...rowsByPoll.values()].flat(),
+    setRows(pollId: string, seqs: number[]) { rowsByPoll.set(pollId, seqs) },
+    addRow,
+    pending,
+    lidVotersWithPolls: (): string[] => [...lidVoters].filter(([, ids]) => ids.size).map(([lid]) => lid),
+    isCountedUnderLid: (lid: string) => !!lidVoters.get(lid)?.size,
+    isMerged: (lid: string) => merged.has(lid),
+    mergedPairs: (): Array<[lid: string, pn: string]> => [...merged],
+    counts,
+    nextSeq: () => ++lastSeq,
+    /** the last journal number handed out, to give back the numbers of a batch that did not commit */
+    get lastSeq() { return lastSeq },
+    set lastSeq(n: number) { lastSeq = n },
+    dedupSize: () => dedup.size,
+    firstSightings,
+    addFirst,
+    dropFirst,
+    addSignal,
+    takeSignal,
+    dropSignal,
+    pollFrom,
+    canonical,
+    ballot,
+    count,
+    merge,
+    view(p: PollState): PollView {
+      return (p.view ??= pollView(p, p.tally))
+    },
+  }
+}
+
+export type VoteState = ReturnType<typeof createVoteState>
+
+function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let set = m.get(k)
+  if (!set) m.set(k, (set = new Set()))
+  set.add(v)
+}

@@ -1,0 +1,155 @@
+import type { PollView, VoteStatus } from '../../contract/polls.ts'
+
+/** One decrypted, valid vote as the tally sees it. */
+export interface Ballot {
+  /** sender timestamp, ms */
+  readonly ts: number
+  /** payload hash: the deterministic tie-break, known from the first sighting on */
+  readonly hash: string
+  /** selected option indices, ascending; empty = retraction */
+  readonly sel: readonly number[]
+  /** the selection as option hashes (shared, never mutated), when the caller has it ready */
+  readonly shown?: string[]
+}
+
+/**
+ * Newest by sender timestamp wins. Ties go to the greater payload hash rather than the
+ * message id: a vote seen at the Signal layer has no id yet, and an order that changed when
+ * the id arrived would make the winner depend on delivery order.
+ */
+export function supersedes(a: Ballot, b: Ballot): boolean {
+  return a.ts !== b.ts ? a.ts > b.ts : a.hash > b.hash
+}
+
+/**
+ * One poll's tally, the only owner of its counts: each voter's current ballot (retractions
+ * included, so older votes stay out) and how many current voters chose each option.
+ */
+export interface Tally {
+  readonly counts: readonly number[]
+  readonly current: ReadonlyMap<string, Ballot>
+  /**
+   * Applies one ballot. `counted`: it is now the voter's current vote; `changed`: the poll as
+   * shown (results, voters) differs — a newer vote with the same selection changes nothing.
+   */
+  apply(voter: string, b: Ballot): { counted: boolean; changed: boolean }
+  /**
+   * Joins two voter keys of one person (a LID and its PN, once the mapping is known). Each key
+   * holds the newest ballot under it, so the person's current ballot is the newer of the two.
+   */
+  merge(from: string, into: string): { changed: boolean }
+}
+
+export function createTally(optionCount: number): Tally {
+  const counts = new Array<number>(optionCount).fill(0)
+  const current = new Map<string, Ballot>()
+  return {
+    counts,
+    current,
+    apply(voter, b) {
+      const prev = current.get(voter)
+      if (prev && !supersedes(b, prev)) return { counted: false, changed: false }
+      current.set(voter, b)
+      if (prev) for (const i of prev.sel) counts[i]!--
+      for (const i of b.sel) counts[i]!++
+      // A first vote that retracts (nothing to take back) shows nothing either.
+      return { counted: true, changed: prev ? !sameSelection(prev.sel, b.sel) : b.sel.length > 0 }
+    },
+    merge(from, into) {
+      const moved = current.get(from)
+      if (!moved) return { changed: false }
+      const kept = current.get(into)
+      current.delete(from)
+      if (!kept || supersedes(moved, kept)) {
+        current.set(into, moved)
+        if (kept) for (const i of kept.sel) counts[i]!--
+        return { changed: true }
+      }
+      for (const i of moved.sel) counts[i]!--
+      // The key changed even when the selection did not, unless the LID had retracted.
+      return { changed: moved.sel.length > 0 }
+    },
+  }
+}
+
+export function sameSelection(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export interface PollShape {
+  question: string
+  options: readonly string[]
+  /** option hashes (hex), in option order */
+  hashes: readonly string[]
+  chatId: string
+  timestamp: number
+  selectableCount: number
+}
+
+/**
+ * The contract's poll object; every option appears in results, 0 when unvoted. Views share
+ * their selection arrays with the tally and with each other: read them, never mutate them.
+ */
+export function pollView(p: PollShape, t: Tally): PollView {
+  const optionHashes: Record<string, string> = {}
+  const results: Record<string, number> = {}
+  p.options.forEach((text, i) => {
+    optionHashes[p.hashes[i]] = text
+    results[text] = t.counts[i]
+  })
+  const voters: Record<string, string[]> = {}
+  // forEach, not for..of with [key, value]: this runs for every voter of every changed poll
+  // after every batch, and the entry arrays cost half the time.
+  t.current.forEach((b, voter) => {
+    if (b.sel.length) voters[voter] = b.shown ?? b.sel.map((i) => p.hashes[i])
+  })
+  return {
+    question: p.question,
+    options: [...p.options],
+    optionHashes,
+    results,
+    voters,
+    chatId: p.chatId,
+    timestamp: p.timestamp,
+    selectableCount: p.selectableCount,
+  }
+}
+
+/** Whether two views show the same tally (results and each voter's selection), whatever the key order. */
+export function sameTally(a: PollView, b: PollView): boolean {
+  const ra = Object.keys(a.results), va = Object.keys(a.voters)
+  if (ra.length !== Object.keys(b.results).length || va.length !== Object.keys(b.voters).length) return false
+  if (ra.some((k) => a.results[k] !== b.results[k])) return false
+  return !va.some((k) => !b.voters[k] || b.voters[k].join() !== a.voters[k].join())
+}
+
+/** A journal row reduced to what its history status depends on. */
+export interface HistoryItem {
+  seq: number
+  state: 'ok' | 'dup' | 'pending' | 'rejected'
+  voter?: string
+  ballot?: Ballot
+}
+
+/**
+ * Current status of every row, replayed in arrival (journal) order: a vote that became the
+ * voter's current one is `counted` until a newer one arrives (then `superseded`); one that
+ * arrived after a newer vote was already in is `late`. A pending vote resolved later is
+ * ranked by its arrival, so it may show `superseded` where `late` would also be fair.
+ */
+export function replayStatuses(items: readonly HistoryItem[]): Map<number, VoteStatus> {
+  const out = new Map<number, VoteStatus>()
+  const best = new Map<string, HistoryItem>()
+  for (const it of items) {
+    if (it.state === 'dup') { out.set(it.seq, 'duplicate'); continue }
+    if (it.state !== 'ok' || !it.ballot || !it.voter) { out.set(it.seq, it.state === 'pending' ? 'pending' : 'rejected'); continue }
+    const prev = best.get(it.voter)
+    if (prev && !supersedes(it.ballot, prev.ballot!)) { out.set(it.seq, 'late'); continue }
+    if (prev) out.set(prev.seq, 'superseded')
+    best.set(it.voter, it)
+    out.set(it.seq, 'counted')
+  }
+  return out
+}

@@ -1,0 +1,94 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, normalize, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * The import directions the README's architecture map states, checked on every file:
+ * handlers → contract ← runtime; the core (core/) never imports runtime/ or handlers/, and sees
+ * storage only through store/ports.ts; a store implementation never imports the core.
+ */
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+
+interface Rule { from: RegExp; may: RegExp[]; packagesNot?: RegExp }
+
+const RULES: Rule[] = [
+  { from: /^contract\//, may: [/^contract\//], packagesNot: /./ },
+  { from: /^handlers\//, may: [/^contract\//, /^handlers\//], packagesNot: /^(node:|hono|@hono|socket\.io|@whiskeysockets|libsql|pino$)/ },
+  { from: /^core\//, may: [/^contract\//, /^core\//, /^store\/ports\.ts$/], packagesNot: /^(hono|@hono|socket\.io|libsql|pg|postgres)/ },
+  { from: /^store\/ports\.ts$/, may: [/^contract\//] },
+  { from: /^store\/sqlite\//, may: [/^contract\//, /^store\/ports\.ts$/, /^store\/sqlite\//] },
+  { from: /^store\/memory\//, may: [/^contract\//, /^store\/ports\.ts$/, /^store\/memory\//] },
+  { from: /^runtime\//, may: [/^contract\//, /^core\//, /^store\//, /^handlers\/index\.ts$/, /^runtime\//] },
+]
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s(type\s)?[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+
+/** Every import of `source` (a file at `file`, relative to the root), resolved to a root path or a package name. */
+export function importsOf(file: string, source: string): Array<{ spec: string; target: string; local: boolean; typeOnly: boolean }> {
+  const out: Array<{ spec: string; target: string; local: boolean; typeOnly: boolean }> = []
+  for (const m of source.matchAll(IMPORT)) {
+    const spec = m[2] ?? m[3]!
+    const local = spec.startsWith('.')
+    out.push({ spec, local, typeOnly: !!m[1], target: local ? normalize(join(dirname(file), spec)) : spec })
+  }
+  return out
+}
+
+/** What breaks the rules in these files (path relative to the root → source). */
+export function violations(files: Record<string, string>): string[] {
+  const out: string[] = []
+  for (const [file, source] of Object.entries(files)) {
+    const rule = RULES.find((r) => r.from.test(file))
+    if (!rule) continue
+    for (const { spec, target, local, typeOnly } of importsOf(file, source)) {
+      if (local && !rule.may.some((re) => re.test(target))) out.push(`${file} imports ${target}`)
+      // A type-only import of a package (pino's Logger) leaves nothing behind at run time.
+      if (!local && !typeOnly && rule.packagesNot?.test(spec)) out.push(`${file} imports the package ${spec}`)
+    }
+  }
+  return out
+}
+
+function sources(): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (dir: string) => {
+    for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      const path = join(dir, e.name)
+      if (e.isDirectory()) walk(path)
+      else if (path.endsWith('.ts')) out[relative('.', path)] = readFileSync(join(ROOT, path), 'utf8')
+    }
+  }
+  for (const top of ['contract', 'core', 'store', 'handlers', 'runtime']) walk(top)
+  return out
+}
+
+const arch = suite('architecture: import directions')
+
+arch('every file of contract/, core/, store/, handlers/ and runtime/ imports only what its layer may', () => {
+  const files = sources()
+  assert.ok(Object.keys(files).length > 40, 'the tree was read')
+  assert.equal(violations(files), [])
+})
+
+arch('the check bites: an import against the direction is reported', () => {
+  assert.equal(violations({
+    'core/votes/engine.ts': "import { createRouter } from '../../runtime/router.ts'\nimport type { Db } from '../../store/sqlite/db.ts'",
+    'handlers/poll.ts': "import { openDb } from '../store/sqlite/db.ts'\nimport { readFileSync } from 'node:fs'",
+    'contract/http.ts': "import type { VoteEngine } from '../core/votes/engine.ts'",
+    'store/sqlite/votes.ts': "import { deriveVote } from '../../core/votes/decrypt.ts'",
+    'runtime/app.ts': "import { json } from '../handlers/lib/http.ts'",
+  }), [
+    'core/votes/engine.ts imports runtime/router.ts',
+    'core/votes/engine.ts imports store/sqlite/db.ts',
+    'handlers/poll.ts imports store/sqlite/db.ts',
+    'handlers/poll.ts imports the package node:fs',
+    'contract/http.ts imports core/votes/engine.ts',
+    'store/sqlite/votes.ts imports core/votes/decrypt.ts',
+    'runtime/app.ts imports handlers/lib/http.ts',
+  ])
+})
+
+arch.run()

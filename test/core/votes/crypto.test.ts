@@ -1,0 +1,72 @@
+import { createCipheriv, createHmac } from 'node:crypto'
+import { decryptPollVote } from '@whiskeysockets/baileys'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { decryptWithCandidates, encryptPollVote, optionHash, optionHashBytes, payloadHash } from '../../../core/votes/crypto.ts'
+
+const secret = new Uint8Array(32).map((_, i) => i)
+const ctx = { pollMsgId: '3EB0C0FFEE0000000000AA', pollCreatorJid: '15550000001@s.whatsapp.net', voterJid: '555500000001@lid' }
+
+const enc = suite('encryptPollVote')
+
+enc('is the exact inverse of Baileys decryptPollVote', () => {
+  const v = encryptPollVote({ ...ctx, secret, selectedOptions: [optionHashBytes('Red'), optionHashBytes('Blue')] })
+  assert.is(v.encIv.length, 12)
+  const out = decryptPollVote(v, { ...ctx, pollEncKey: secret })
+  assert.equal(out.selectedOptions.map((h) => Buffer.from(h).toString('hex')), [optionHash('Red'), optionHash('Blue')])
+})
+
+enc('optionHash is sha256 hex of the text', () => {
+  assert.is(optionHash('Red'), 'ba19e9c3d5f49882ddaafed4f286a8a81491150426d321179270e27e74a89097')
+  assert.equal(Buffer.from(optionHashBytes('Red')).toString('hex'), optionHash('Red'))
+  assert.is(optionHash('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+})
+
+enc.run()
+
+// ---
+
+const dec = suite('decryptWithCandidates')
+
+dec('tries the pairs in order and reports the one whose GCM tag verifies', () => {
+  const v = encryptPollVote({ ...ctx, secret, selectedOptions: [optionHashBytes('Red')] })
+  const res = decryptWithCandidates(v, ctx.pollMsgId, secret,
+    ['99990000001@lid', ctx.pollCreatorJid], ['17770000001@s.whatsapp.net', ctx.voterJid])
+  assert.equal(res.ok && [res.creatorJid, res.voterJid, res.selected.length], [ctx.pollCreatorJid, ctx.voterJid, 1])
+})
+
+dec('no pair fits: no_key (a wrong secret, a tampered payload)', () => {
+  const v = encryptPollVote({ ...ctx, secret, selectedOptions: [optionHashBytes('Red')] })
+  assert.equal(decryptWithCandidates(v, ctx.pollMsgId, new Uint8Array(32), [ctx.pollCreatorJid], [ctx.voterJid]), { ok: false, reason: 'no_key' })
+  const tampered = { encIv: v.encIv, encPayload: v.encPayload.map((x, i) => (i === 0 ? x ^ 1 : x)) }
+  assert.equal(decryptWithCandidates(tampered, ctx.pollMsgId, secret, [ctx.pollCreatorJid], [ctx.voterJid]), { ok: false, reason: 'no_key' })
+})
+
+dec('an authentic payload that is not a PollVoteMessage is bad_plaintext, not a wrong key', () => {
+  const sign = Buffer.concat([Buffer.from(ctx.pollMsgId), Buffer.from(ctx.pollCreatorJid), Buffer.from(ctx.voterJid), Buffer.from('Poll Vote'), Buffer.from([1])])
+  const key0 = createHmac('sha256', Buffer.alloc(32)).update(secret).digest()
+  const key = createHmac('sha256', key0).update(sign).digest()
+  const iv = Buffer.alloc(12, 3)
+  const c = createCipheriv('aes-256-gcm', key, iv)
+  c.setAAD(Buffer.from(`${ctx.pollMsgId}\u0000${ctx.voterJid}`))
+  const encPayload = Buffer.concat([c.update(Buffer.from([0xff, 0xff, 0xff])), c.final(), c.getAuthTag()])
+  assert.equal(decryptWithCandidates({ encPayload, encIv: iv }, ctx.pollMsgId, secret, [ctx.pollCreatorJid], [ctx.voterJid]), { ok: false, reason: 'bad_plaintext' })
+})
+
+dec.run()
+
+// ---
+
+const hash = suite('payloadHash')
+
+hash('identifies the encrypted vote within its poll', () => {
+  const v = encryptPollVote({ ...ctx, secret, selectedOptions: [] })
+  const h = payloadHash('P1', v.encIv, v.encPayload)
+  assert.match(h, /^[0-9a-f]{32}$/)
+  assert.is(payloadHash('P1', v.encIv, v.encPayload), h)
+  assert.is.not(payloadHash('P2', v.encIv, v.encPayload), h)
+  const again = encryptPollVote({ ...ctx, secret, selectedOptions: [] })
+  assert.is.not(payloadHash('P1', again.encIv, again.encPayload), h, 'the same choice sent again is another vote (fresh IV)')
+})
+
+hash.run()

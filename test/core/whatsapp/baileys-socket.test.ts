@@ -1,0 +1,129 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { addTransactionCapability, DEFAULT_CONNECTION_CONFIG, encodeWAMessage, generateSignalPubKey } from '@whiskeysockets/baileys'
+import type { proto } from '@whiskeysockets/baileys'
+import { pino } from 'pino'
+import { createSqliteAuth } from '../../../store/sqlite/auth.ts'
+import { openMemoryDb, type Db } from '../../../store/sqlite/db.ts'
+import { journalingSignalRepository } from '../../../core/whatsapp/baileys-socket.ts'
+import type { SignalPlaintext } from '../../../core/whatsapp/baileys-socket.ts'
+
+/**
+ * The Signal repository pollwire gives Baileys: each plaintext is reported before Baileys sees
+ * it, and the Signal state that decrypting it changed is committed only after the report, so a
+ * crash while the vote is being journaled leaves the message decryptable when WhatsApp
+ * redelivers it.
+ */
+
+const log = pino({ level: 'silent' })
+const GROUP = '120363000000000001@g.us'
+const VOTER = '80000000001@lid'
+const ME = '900000000000001:3@lid'
+
+type Repo = ReturnType<typeof DEFAULT_CONNECTION_CONFIG.makeSignalRepository>
+
+const quiet = { failed() {}, committed() {} }
+
+async function peer(make = DEFAULT_CONNECTION_CONFIG.makeSignalRepository) {
+  const db = openMemoryDb()
+  const state = await createSqliteAuth(db, quiet).load()
+  const keys = addTransactionCapability(state.keys, log, { maxCommitRetries: 1, delayBetweenTriesMs: 0 })
+  return { db, creds: state.creds, repo: make({ creds: state.creds, keys }, log, async () => []) as Repo }
+}
+
+/** Every Signal key row as stored, to see whether a decryption committed anything. */
+const snapshot = (db: Db) => JSON.stringify(db.prepare('SELECT type, id, json FROM auth_keys ORDER BY type, id').all())
+
+const vote: proto.IMessage = {
+  pollUpdateMessage: {
+    pollCreationMessageKey: { remoteJid: GROUP, id: '3EB0POLL', fromMe: true },
+    vote: { encPayload: new Uint8Array(40).fill(7), encIv: new Uint8Array(12).fill(1) },
+    senderTimestampMs: 1000,
+  },
+}
+
+async function receiver(onPlaintext: (p: SignalPlaintext, committed: boolean) => Promise<void>) {
+  let db: Db | undefined
+  let before = ''
+  const me = await peer((auth, logger, pnToLid) => journalingSignalRepository(async (p) => {
+    await onPlaintext(p, snapshot(db!) !== before)
+  })(auth, logger, pnToLid))
+  db = me.db
+  return { ...me, mark: () => { before = snapshot(me.db) }, changed: () => snapshot(me.db) !== before }
+}
+
+async function groupSetup(rx: Awaited<ReturnType<typeof receiver>>) {
+  const sender = await peer()
+  const { senderKeyDistributionMessage } = await sender.repo.encryptGroupMessage({ group: GROUP, meId: VOTER, data: encodeWAMessage({ conversation: 'hi' }) })
+  await rx.repo.processSenderKeyDistributionMessage({ authorJid: VOTER, item: { groupId: GROUP, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage } })
+  const { ciphertext } = await sender.repo.encryptGroupMessage({ group: GROUP, meId: VOTER, data: encodeWAMessage(vote) })
+  return ciphertext
+}
+
+async function directSetup(rx: Awaited<ReturnType<typeof receiver>>) {
+  const sender = await peer()
+  await sender.repo.injectE2ESession({
+    jid: ME,
+    session: {
+      registrationId: rx.creds.registrationId,
+      identityKey: generateSignalPubKey(rx.creds.signedIdentityKey.public),
+      signedPreKey: {
+        keyId: rx.creds.signedPreKey.keyId,
+        publicKey: generateSignalPubKey(rx.creds.signedPreKey.keyPair.public),
+        signature: rx.creds.signedPreKey.signature,
+      },
+      // no one-time prekey: the session starts from the signed prekey alone, as Signal allows
+    } as Parameters<Repo['injectE2ESession']>[0]['session'],
+  })
+  // the first message sets the session up; the vote is the second, a plain ratchet step
+  const first = await sender.repo.encryptMessage({ jid: ME, data: encodeWAMessage({ conversation: 'hi' }) })
+  await rx.repo.decryptMessage({ jid: VOTER, type: first.type, ciphertext: first.ciphertext })
+  return sender.repo.encryptMessage({ jid: ME, data: encodeWAMessage(vote) })
+}
+
+const repo = suite('journalingSignalRepository')
+
+repo('a group vote is reported before the sender key step is committed', async () => {
+  const seen: Array<{ p: SignalPlaintext; committed: boolean }> = []
+  const rx = await receiver(async (p, committed) => { seen.push({ p, committed }) })
+  const ciphertext = await groupSetup(rx)
+  rx.mark()
+  await rx.repo.decryptGroupMessage({ group: GROUP, authorJid: VOTER, msg: ciphertext })
+  const reported = seen.find((s) => s.p.message.pollUpdateMessage)
+  assert.ok(reported, 'the vote was reported')
+  assert.is(reported.p.chatId, GROUP)
+  assert.is(reported.p.author, VOTER)
+  assert.is(reported.committed, false, 'nothing committed while the vote was being journaled')
+  assert.ok(rx.changed(), 'committed afterwards')
+})
+
+repo('a failed journal write leaves a group vote decryptable for the redelivery', async () => {
+  let fail = true
+  const rx = await receiver(async (p) => { if (p.message.pollUpdateMessage && fail) throw new Error('disk full') })
+  const ciphertext = await groupSetup(rx)
+  rx.mark()
+  await rx.repo.decryptGroupMessage({ group: GROUP, authorJid: VOTER, msg: ciphertext }).then(
+    () => assert.unreachable('the decryption must fail with the journal'),
+    (err: Error) => assert.is(err.message, 'disk full'))
+  fail = false
+  const again = await rx.repo.decryptGroupMessage({ group: GROUP, authorJid: VOTER, msg: ciphertext })
+  assert.ok(again.length > 0, 'the same ciphertext decrypts when it comes again')
+})
+
+repo('a 1:1 vote is reported before the session step is committed, and survives a failed journal write', async () => {
+  let fail = true
+  const seen: boolean[] = []
+  const rx = await receiver(async (p, committed) => {
+    if (!p.message.pollUpdateMessage) return
+    seen.push(committed)
+    if (fail) throw new Error('disk full')
+  })
+  const { type, ciphertext } = await directSetup(rx)
+  rx.mark()
+  await rx.repo.decryptMessage({ jid: VOTER, type, ciphertext }).then(() => assert.unreachable('must fail'), () => undefined)
+  fail = false
+  await rx.repo.decryptMessage({ jid: VOTER, type, ciphertext })
+  assert.equal(seen, [false, false], 'reported twice, before any commit each time')
+})
+
+repo.run()

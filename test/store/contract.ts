@@ -1,0 +1,185 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { AccountStore, PollRecord, RawVote, Store } from '../../store/ports.ts'
+
+/**
+ * The store port's contract, written once and run against every implementation
+ * (test/store/sqlite.test.ts, test/store/memory.test.ts; PostgreSQL next).
+ */
+export interface StoreUnderTest {
+  store: Store
+  /** the same data opened again (a restart); absent for a store that lives in memory only */
+  reopen?(): Promise<Store>
+  /** makes the next writes fail as a full disk would, or work again */
+  failWrites(on: boolean): void
+  close(): Promise<void>
+}
+
+const rec: PollRecord = {
+  id: 'P1', chatId: 'c@g.us', question: 'Q', options: ['A', 'B'], hashes: ['ha', 'hb'], selectableCount: 1,
+  secret: new Uint8Array(32).fill(9), timestamp: 1000, status: 'sending',
+}
+const raw: RawVote = {
+  pollId: 'P1', chatId: 'c@g.us', participant: '5@lid', fromMe: false, senderTimestampMs: 2000,
+  encPayload: new Uint8Array([1, 2, 3]), encIv: new Uint8Array(12), source: 'signal', receivedAt: 2001,
+}
+
+export function storeContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  const journal = suite<{ t: StoreUnderTest; a: AccountStore }>(`${name}: vote journal`)
+  journal.before.each(async (ctx) => { ctx.t = await open(); ctx.a = ctx.t.store.account('default') })
+  journal.after.each(async (ctx) => { await ctx.t.close() })
+
+  journal('keeps polls with their secret, status and creator', async ({ t, a }) => {
+    await a.votes.commit({ polls: [rec] })
+    await a.votes.commit({ statuses: [{ id: 'P1', status: 'failed', reason: 'nope', at: 1001 }], creators: [{ id: 'P1', jid: 'me@lid' }] })
+    const want = [{ ...rec, status: 'failed', reason: 'nope', creatorJid: 'me@lid' }]
+    assert.equal(await a.votes.polls(), want)
+    if (t.reopen) assert.equal(await (await t.reopen()).account('default').votes.polls(), want, 'after a restart')
+  })
+
+  journal('journals raw votes verbatim; enrichment fills only what was missing; derived columns update', async ({ a }) => {
+    await a.votes.commit({ votes: [
+      { seq: 1, hash: 'h1', raw, derived: { state: 'pending', reason: 'no_key' }, confirmed: false },
+      { seq: 2, hash: 'h1', raw, derived: { state: 'dup', dupOf: 1 }, confirmed: false },
+    ] })
+    assert.equal((await a.votes.pending()).map((r) => [r.seq, r.reason, r.raw.participant]), [[1, 'no_key', '5@lid']])
+    await a.votes.commit({
+      enrich: [{ seq: 1, raw: { ...raw, msgId: 'M1', participant: 'other@lid', participantAlt: '7@s.whatsapp.net' } }],
+      derived: [{ seq: 1, derived: { state: 'ok', voterKey: '7@s.whatsapp.net', creatorJid: 'me', voterJid: '5@lid', selected: ['ha'], mask: 1 } }],
+    })
+    const [one, two] = await a.votes.rows([2, 1])
+    assert.equal(one, {
+      seq: 1, hash: 'h1',
+      raw: { ...raw, msgId: 'M1', participantAlt: '7@s.whatsapp.net', remoteJidAlt: undefined },
+      state: 'ok', reason: undefined, dupOf: undefined, voterKey: '7@s.whatsapp.net', creatorJid: 'me', voterJid: '5@lid',
+      selected: ['ha'], mask: 1, confirmed: true,
+    })
+    assert.equal([two!.state, two!.dupOf, two!.confirmed], ['dup', 1, false])
+    const scanned: unknown[] = []
+    for await (const entry of a.votes.scan()) scanned.push(entry)
+    assert.equal(scanned, [['P1', [
+      { seq: 1, hash: 'h1', state: 'ok', voterKey: '7@s.whatsapp.net', senderTs: 2000, mask: 1, selected: null },
+      { seq: 2, hash: 'h1', state: 'dup', voterKey: null, senderTs: 2000, mask: null, selected: null },
+    ]]])
+    assert.equal((await a.votes.unconfirmed()).map((r) => [r.seq, r.hash]), [[2, 'h1']], 'the first sighting was confirmed by enrichment')
+    assert.equal(await a.votes.pending(), [])
+    assert.is(await a.votes.maxSeq(), 2)
+    assert.equal(await a.votes.seqsOfPoll('P1'), [1, 2])
+  })
+
+  journal('an empty selection (retraction) reads back as an empty list, not as none', async ({ a }) => {
+    await a.votes.commit({ votes: [{ seq: 1, hash: 'h', raw, derived: { state: 'ok', voterKey: 'v', selected: [] }, confirmed: false }] })
+    assert.equal((await a.votes.rows([1]))[0]!.selected, [])
+  })
+
+  journal('remembers merged persons once', async ({ a }) => {
+    await a.votes.commit({ persons: [{ lid: '5@lid', pn: '7@s.whatsapp.net' }] })
+    await a.votes.commit({ persons: [{ lid: '5@lid', pn: '8@s.whatsapp.net' }] })
+    assert.equal(await a.votes.persons(), [{ lid: '5@lid', pn: '7@s.whatsapp.net' }])
+  })
+
+  journal('expiry turns only pending rows into rejected/expired; old pending rows are found by age', async ({ a }) => {
+    await a.votes.commit({ votes: [
+      { seq: 1, hash: 'a', raw: { ...raw, receivedAt: 10 }, derived: { state: 'pending', reason: 'no_key' }, confirmed: true },
+      { seq: 2, hash: 'b', raw: { ...raw, receivedAt: 20 }, derived: { state: 'pending', reason: 'unknown_poll' }, confirmed: true },
+      { seq: 3, hash: 'c', raw: { ...raw, receivedAt: 5 }, derived: { state: 'ok', voterKey: 'v', selected: ['ha'], mask: 1 }, confirmed: true },
+    ] })
+    assert.equal(await a.votes.pendingBefore(15), [1])
+    await a.votes.commit({ expire: [1, 3] })
+    assert.equal((await a.votes.rows([1, 2, 3])).map((r) => [r.state, r.reason]), [['rejected', 'expired'], ['pending', 'unknown_poll'], ['ok', undefined]])
+  })
+
+  journal('a commit that fails changes nothing, and the store says so', async ({ t, a }) => {
+    await a.votes.commit({ polls: [rec] })
+    t.failWrites(true)
+    // Big enough to need space a full disk does not have.
+    const many = Array.from({ length: 50 }, (_, i) => ({ seq: i + 1, hash: `h${i}`, raw: { ...raw, encPayload: new Uint8Array(2048) },
+      derived: { state: 'pending' as const, reason: 'no_key' }, confirmed: false }))
+    await a.votes.commit({ votes: many, statuses: [{ id: 'P1', status: 'sent', at: 1 }] })
+      .then(() => assert.unreachable('must fail'), () => undefined)
+    assert.not.ok(t.store.health.ok(), 'health reports the failure')
+    t.failWrites(false)
+    assert.equal(await a.votes.rows([1]), [])
+    assert.is((await a.votes.polls())[0]!.status, 'sending')
+    await a.votes.commit({ votes: [{ seq: 1, hash: 'h', raw, derived: { state: 'pending', reason: 'no_key' }, confirmed: false }] })
+    assert.ok(t.store.health.ok(), 'a write that works clears it')
+  })
+
+  journal('a duplicate poll id or journal number is refused as a whole', async ({ a }) => {
+    await a.votes.commit({ polls: [rec] })
+    await a.votes.commit({ polls: [rec], votes: [{ seq: 9, hash: 'h', raw, derived: { state: 'pending', reason: 'no_key' }, confirmed: false }] })
+      .then(() => assert.unreachable('must fail'), () => undefined)
+    assert.equal(await a.votes.rows([9]), [], 'nothing of the failed commit stays')
+  })
+
+  journal('accounts do not see each other', async ({ t, a }) => {
+    await a.votes.commit({ polls: [rec] })
+    await a.chats.upsert([{ id: '1@s.whatsapp.net', name: 'A' }])
+    const other = t.store.account('shop')
+    assert.equal(await other.votes.polls(), [])
+    assert.equal(await other.chats.all(), [])
+    assert.is(await other.votes.maxSeq(), 0)
+  })
+
+  journal.run()
+
+  const chats = suite<{ t: StoreUnderTest; a: AccountStore }>(`${name}: chats`)
+  chats.before.each(async (ctx) => { ctx.t = await open(); ctx.a = ctx.t.store.account('default') })
+  chats.after.each(async (ctx) => { await ctx.t.close() })
+
+  chats('upsert adds and renames; a null name keeps the known one; clear empties', async ({ t, a }) => {
+    await a.chats.upsert([{ id: '1@s.whatsapp.net', name: 'Alice' }, { id: '2@g.us', name: null }])
+    await a.chats.upsert([{ id: '1@s.whatsapp.net', name: null }, { id: '2@g.us', name: 'Team' }])
+    const sorted = async (s: AccountStore) => (await s.chats.all()).sort((x, y) => x.id.localeCompare(y.id))
+    const want = [{ id: '1@s.whatsapp.net', name: 'Alice' }, { id: '2@g.us', name: 'Team' }]
+    assert.equal(await sorted(a), want)
+    const back = t.reopen ? (await t.reopen()).account('default') : a
+    assert.equal(await sorted(back), want, 'after a restart')
+    await back.chats.clear()
+    assert.equal(await back.chats.all(), [])
+  })
+  chats.run()
+
+  const auth = suite<{ t: StoreUnderTest; a: AccountStore }>(`${name}: auth state`)
+  auth.before.each(async (ctx) => { ctx.t = await open(); ctx.a = ctx.t.store.account('default') })
+  auth.after.each(async (ctx) => { await ctx.t.close() })
+
+  auth('fresh creds until saved; saved creds and Buffers survive; null deletes a key; clear forgets everything', async ({ t, a }) => {
+    const state = await a.auth.load()
+    assert.not.ok(state.creds.me, 'fresh')
+    state.creds.me = { id: '15550000001:2@s.whatsapp.net', lid: '900000000000001:2@lid' }
+    await a.auth.saveCreds(state.creds)
+    await state.keys.set({ session: { 'a.0': new Uint8Array([1, 2, 3]), x: new Uint8Array([4]) }, 'pre-key': { '1': { public: new Uint8Array([9]), private: new Uint8Array([8]) } } })
+    await state.keys.set({ session: { x: null } })
+    const back = t.reopen ? (await t.reopen()).account('default') : a
+    const loaded = await back.auth.load()
+    assert.is(loaded.creds.me?.id, '15550000001:2@s.whatsapp.net')
+    assert.equal(Buffer.from(loaded.creds.noiseKey.private), Buffer.from(state.creds.noiseKey.private))
+    const got = await loaded.keys.get('session', ['a.0', 'x', 'missing'])
+    assert.equal(Object.keys(got), ['a.0'])
+    assert.equal([...got['a.0']!], [1, 2, 3])
+    assert.equal([...(await loaded.keys.get('pre-key', ['1']))['1']!.public], [9])
+    await back.auth.clear()
+    assert.not.ok((await back.auth.load()).creds.me)
+    assert.equal(await (await back.auth.load()).keys.get('session', ['a.0']), {})
+  })
+
+  auth('LID↔PN pairs: lookups, the whole list, and a report after each write that stores new ones', async ({ a }) => {
+    const seen: Array<{ lid: string; pn: string }> = []
+    const off = a.auth.onLidMapping((pairs) => seen.push(...pairs))
+    const keys = (await a.auth.load()).keys
+    await keys.set({ 'lid-mapping': { '15551110001': '80000000001', '80000000001_reverse': '15551110001' } })
+    await keys.set({ 'pre-key': { '1': { public: new Uint8Array(32), private: new Uint8Array(32) } } })
+    off()
+    await keys.set({ 'lid-mapping': { '15551110002': '80000000002', '80000000002_reverse': '15551110002' } })
+    assert.equal(seen, [{ pn: '15551110001@s.whatsapp.net', lid: '80000000001@lid' }])
+    assert.is(await a.auth.getLIDForPN('15551110001:3@s.whatsapp.net'), '80000000001@lid')
+    assert.is(await a.auth.getPNForLID('80000000001@lid'), '15551110001@s.whatsapp.net')
+    assert.is(await a.auth.getPNForLID('1@lid'), null)
+    assert.equal((await a.auth.lidPairs()).sort((x, y) => x.pn.localeCompare(y.pn)), [
+      { pn: '15551110001@s.whatsapp.net', lid: '80000000001@lid' },
+      { pn: '15551110002@s.whatsapp.net', lid: '80000000002@lid' },
+    ])
+  })
+  auth.run()
+}
