@@ -7,6 +7,7 @@ import { createEmitter, type Emitter } from '../contract/events.ts'
 import type { RawVote } from '../store/ports.ts'
 import { createStoreHealth } from '../store/sqlite/health.ts'
 import { createSqliteJournal } from '../store/sqlite/votes.ts'
+import { migrate } from '../store/sqlite/schema.ts'
 import { createIdentity } from '../core/identity.ts'
 import { encryptPollVote, optionHashBytes } from '../core/votes/crypto.ts'
 import { createVoteEngine, type VoteEngine } from '../core/votes/engine.ts'
@@ -67,7 +68,8 @@ export async function openEngine(dir: string): Promise<BenchEngine> {
   const emitter = createEmitter()
   const identity = createIdentity({ lidMapping: { getLIDForPN: async () => null, getPNForLID: async () => null }, log: silent })
   identity.setOwn({ id: OWN.pn, lid: OWN.lid, name: 'Owner' })
-  const journal = createSqliteJournal(db, createStoreHealth({ db, log: silent }))
+  migrate(db)
+  const journal = createSqliteJournal(db, 'default', createStoreHealth({ db, log: silent }))
   const engine = await createVoteEngine({ journal, identity, log: silent, emitter })
   return { db, engine, emitter, dir }
 }

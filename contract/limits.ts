@@ -16,3 +16,6 @@ export const MAX_JSON_DEPTH = 32
 
 /** The chats a poll can go to: a person by phone number or LID, or a group. */
 export const CHAT_JID = /^[0-9]{5,20}(:[0-9]{1,3})?@s\.whatsapp\.net$|^[0-9]{5,20}(-[0-9]{5,20})?@g\.us$|^[0-9]{5,20}(:[0-9]{1,3})?@lid$/
+
+/** An account id (API.md, "Several accounts"). */
+export const ACCOUNT_ID = /^[a-z0-9_-]{1,32}$/

@@ -136,6 +136,8 @@ export interface VoteJournal {
   /** Signal-layer sightings no upsert confirmed yet, oldest first */
   unconfirmed(): Promise<SenderRow[]>
   maxSeq(): Promise<number>
+  /** a journal number for a new row: unique in the store, increasing; a number given out and not committed stays a gap */
+  nextSeq(): number
   /** whole rows by journal number, in journal order */
   rows(seqs: readonly number[]): Promise<StoredVote[]>
   /** every row number of one poll (a full scan: for the rare poll that arrives after its votes) */

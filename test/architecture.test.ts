@@ -14,13 +14,16 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
 interface Rule { from: RegExp; may: RegExp[]; packagesNot?: RegExp }
 
+/** The store's ports: what the core may know of storage. */
+const PORTS = /^store\/(ports|outbox-port)\.ts$/
+
 const RULES: Rule[] = [
   { from: /^contract\//, may: [/^contract\//], packagesNot: /./ },
   { from: /^handlers\//, may: [/^contract\//, /^handlers\//], packagesNot: /^(node:|hono|@hono|socket\.io|@whiskeysockets|libsql|pino$)/ },
-  { from: /^core\//, may: [/^contract\//, /^core\//, /^store\/ports\.ts$/], packagesNot: /^(hono|@hono|socket\.io|libsql|pg|postgres)/ },
-  { from: /^store\/ports\.ts$/, may: [/^contract\//] },
-  { from: /^store\/sqlite\//, may: [/^contract\//, /^store\/ports\.ts$/, /^store\/sqlite\//] },
-  { from: /^store\/memory\//, may: [/^contract\//, /^store\/ports\.ts$/, /^store\/memory\//] },
+  { from: /^core\//, may: [/^contract\//, /^core\//, PORTS], packagesNot: /^(hono|@hono|socket\.io|libsql|pg|postgres)/ },
+  { from: PORTS, may: [/^contract\//, PORTS] },
+  { from: /^store\/sqlite\//, may: [/^contract\//, PORTS, /^store\/sqlite\//] },
+  { from: /^store\/memory\//, may: [/^contract\//, PORTS, /^store\/memory\//] },
   { from: /^runtime\//, may: [/^contract\//, /^core\//, /^store\//, /^handlers\/index\.ts$/, /^runtime\//] },
 ]
 

@@ -135,11 +135,11 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
   // --- start
 
   async function load(): Promise<void> {
-    const [polls, persons, pending, unconfirmed, maxSeq] = await Promise.all([
-      journal.polls(), journal.persons(), journal.pending(), journal.unconfirmed(), journal.maxSeq()])
+    const [polls, persons, pending, unconfirmed] = await Promise.all([
+      journal.polls(), journal.persons(), journal.pending(), journal.unconfirmed()])
     // A rebuild keeps the polls this process prepared and has not sent hidden.
     const prepared = new Set([...state.polls()].filter((p) => p.preparedHere && p.status === 'sending').map((p) => p.id))
-    const overflow = await state.load({ polls, persons, scan: journal.scan(), pending, unconfirmed, maxSeq,
+    const overflow = await state.load({ polls, persons, scan: journal.scan(), pending, unconfirmed,
       senderIds: identity.senderIds, preparedHere: (id) => prepared.has(id) })
     for (const [lid, pn] of state.mergedPairs()) identity.learn(pn, lid)
     await expire(overflow)
@@ -304,7 +304,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
   /**
    * One group commit: new sightings are journaled, repeats from the same sender become
    * duplicates or enrich the first. If the commit fails, what this batch changed in memory
-   * (journal numbers, dedup entries) is taken back, so nothing needs reloading.
+   * (dedup entries, unconfirmed sightings) is taken back, so nothing needs reloading.
    */
   async function batch(items: ReadonlyArray<{ raw: RawVote; hash: string }>): Promise<void> {
     const works: Work[] = []
@@ -332,7 +332,8 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
         }
         continue
       }
-      const seq = state.nextSeq()
+      // A number of a batch that does not commit stays a gap: nothing refers to it.
+      const seq = journal.nextSeq()
       const first = await firstFromSender(hash, sender, inBatch)
       if (raw.source === 'signal') {
         state.addSignal(hash, { seq, sender })
@@ -374,9 +375,8 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
     return undefined
   }
 
-  /** What a batch changed in memory before its commit, to take back if the commit fails. */
+  /** What a batch changed in memory before its commit (dedup entries), to take back if the commit fails. */
   function undoLog() {
-    const lastSeq = state.lastSeq
     const firsts: Array<[string, number]> = []
     const signals: Array<[string, number]> = []
     const taken: Array<[string, SignalSighting]> = []
@@ -388,7 +388,6 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
         for (const [hash, seq] of firsts) state.dropFirst(hash, seq)
         for (const [hash, seq] of signals) state.dropSignal(hash, seq)
         for (const [hash, s] of taken) state.addSignal(hash, s)
-        state.lastSeq = lastSeq
       },
     }
   }

@@ -62,7 +62,6 @@ export function createVoteState(limits: PendingLimits = {}) {
   /** persisted LID → PN merges */
   const merged = new Map<string, string>()
   const counts = { ok: 0, dup: 0, rejected: 0 }
-  let lastSeq = 0
 
   function pollFrom(rec: PollRecord, preparedHere: boolean): PollState {
     const p: PollState = {
@@ -189,7 +188,6 @@ export function createVoteState(limits: PendingLimits = {}) {
     scan: AsyncIterable<[string, ScanRow[]]>
     pending: SenderRow[]
     unconfirmed: SenderRow[]
-    maxSeq: number
     senderIds: (raw: SenderFields) => string[]
     /** polls prepared by this process (a rebuild keeps them hidden) */
     preparedHere: (id: string) => boolean
@@ -219,7 +217,6 @@ export function createVoteState(limits: PendingLimits = {}) {
       overflow.push(...pending.add({ seq, hash, pollId: raw.pollId, reason, sender: src.senderIds(raw) }))
     }
     for (const { seq, hash, raw } of src.unconfirmed) addSignal(hash, { seq, sender: src.senderIds(raw) })
-    lastSeq = src.maxSeq
     return overflow
   }
 
@@ -240,10 +237,6 @@ export function createVoteState(limits: PendingLimits = {}) {
     isMerged: (lid: string) => merged.has(lid),
     mergedPairs: (): Array<[lid: string, pn: string]> => [...merged],
     counts,
-    nextSeq: () => ++lastSeq,
-    /** the last journal number handed out, to give back the numbers of a batch that did not commit */
-    get lastSeq() { return lastSeq },
-    set lastSeq(n: number) { lastSeq = n },
     dedupSize: () => dedup.size,
     firstSightings,
     addFirst,

@@ -12,10 +12,13 @@ export function createMemoryStore(): Store & { failWrites(err: Error | null): vo
   const accounts = new Map<string, AccountStore>()
   let failing: Error | null = null
   const check = () => { if (failing) throw failing }
+  // Journal numbers are unique in the store, whatever the account, as in SQLite.
+  let lastSeq = 0
+  const nextSeq = () => ++lastSeq
   return {
     account(id) {
       let a = accounts.get(id)
-      if (!a) accounts.set(id, (a = { auth: memoryAuth(check), chats: memoryChats(check), votes: memoryJournal(check) }))
+      if (!a) accounts.set(id, (a = { auth: memoryAuth(check), chats: memoryChats(check), votes: memoryJournal(check, nextSeq) }))
       return a
     },
     health: { ok: () => failing === null },
@@ -27,7 +30,7 @@ export function createMemoryStore(): Store & { failWrites(err: Error | null): vo
 
 const copy = <T>(v: T): T => structuredClone(v)
 
-function memoryJournal(check: () => void): VoteJournal {
+function memoryJournal(check: () => void, nextSeq: () => number): VoteJournal {
   let polls = new Map<string, PollRecord>()
   let rows = new Map<number, StoredVote>()
   let persons = new Map<string, string>()
@@ -59,6 +62,7 @@ function memoryJournal(check: () => void): VoteJournal {
     async pending() { return sorted().filter((r) => r.state === 'pending').map(senderRow) },
     async unconfirmed() { return sorted().filter((r) => r.raw.source === 'signal' && !r.confirmed).map(senderRow) },
     async maxSeq() { return Math.max(0, ...rows.keys()) },
+    nextSeq,
     async rows(seqs) { return [...new Set(seqs)].sort((a, b) => a - b).flatMap((s) => (rows.has(s) ? [whole(copy(rows.get(s)!))] : [])) },
     async seqsOfPoll(pollId) { return sorted().filter((r) => r.raw.pollId === pollId).map((r) => r.seq) },
     async pendingBefore(ms) { return sorted().filter((r) => r.state === 'pending' && r.raw.receivedAt < ms).map((r) => r.seq) },

@@ -5,10 +5,6 @@ import type { AuthState } from '../ports.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS auth_creds (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS auth_keys (type TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (type, id));
-`
 
 const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer)
 const decode = (text: string) => JSON.parse(text, BufferJSON.reviver)
@@ -33,16 +29,15 @@ function revivableSenderKey(value: unknown): unknown {
 }
 
 /** Baileys' auth state in SQLite: creds as one row, each Signal key as a row, writes in transactions. */
-export function createSqliteAuth(db: Db, health: WriteReporter): AuthState {
-  db.exec(SCHEMA)
-  const getCreds = db.prepare('SELECT json FROM auth_creds WHERE id = 1').raw()
-  const putCreds = db.prepare('INSERT INTO auth_creds (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json')
-  const getKey = db.prepare('SELECT json FROM auth_keys WHERE type = ? AND id = ?').raw()
-  const putKey = db.prepare('INSERT INTO auth_keys (type, id, json) VALUES (?, ?, ?) ON CONFLICT(type, id) DO UPDATE SET json = excluded.json')
-  const delKey = db.prepare('DELETE FROM auth_keys WHERE type = ? AND id = ?')
+export function createSqliteAuth(db: Db, account: string, health: WriteReporter): AuthState {
+  const getCreds = db.prepare('SELECT json FROM auth_creds WHERE account = ?').raw()
+  const putCreds = db.prepare('INSERT INTO auth_creds (account, json) VALUES (?, ?) ON CONFLICT(account) DO UPDATE SET json = excluded.json')
+  const getKey = db.prepare('SELECT json FROM auth_keys WHERE account = ? AND type = ? AND id = ?').raw()
+  const putKey = db.prepare('INSERT INTO auth_keys (account, type, id, json) VALUES (?, ?, ?, ?) ON CONFLICT(account, type, id) DO UPDATE SET json = excluded.json')
+  const delKey = db.prepare('DELETE FROM auth_keys WHERE account = ? AND type = ? AND id = ?')
 
   const readKey = (type: string, id: string): unknown => {
-    const text = (getKey.get(type, id) as [string] | undefined)?.[0]
+    const text = (getKey.get(account, type, id) as [string] | undefined)?.[0]
     if (text === undefined) return undefined
     const value = decode(text)
     if (type === 'sender-key') return revivableSenderKey(value)
@@ -64,13 +59,13 @@ export function createSqliteAuth(db: Db, health: WriteReporter): AuthState {
   const writeKeys = (data: SignalDataSet) => written('signal keys', () => tx(db, () => {
     for (const [type, entries] of Object.entries(data)) {
       for (const [id, value] of Object.entries(entries ?? {})) {
-        if (value === null || value === undefined) delKey.run(type, id)
-        else putKey.run(type, id, encode(value))
+        if (value === null || value === undefined) delKey.run(account, type, id)
+        else putKey.run(account, type, id, encode(value))
       }
     }
   }))
 
-  const pairs = db.prepare(`SELECT id, json FROM auth_keys WHERE type = 'lid-mapping' AND id NOT LIKE '%\\_reverse' ESCAPE '\\'`).raw()
+  const pairs = db.prepare(`SELECT id, json FROM auth_keys WHERE account = ? AND type = 'lid-mapping' AND id NOT LIKE '%\\_reverse' ESCAPE '\\'`).raw()
   const listeners = new Set<(pairs: Array<{ lid: string; pn: string }>) => void>()
 
   const pnForLid = (lid: string): string | null => {
@@ -79,12 +74,13 @@ export function createSqliteAuth(db: Db, health: WriteReporter): AuthState {
   }
 
   const clear = () => written('credentials', () => tx(db, () => {
-    db.exec('DELETE FROM auth_creds; DELETE FROM auth_keys;')
+    db.prepare('DELETE FROM auth_creds WHERE account = ?').run(account)
+    db.prepare('DELETE FROM auth_keys WHERE account = ?').run(account)
   }))
 
   return {
     async load() {
-      const text = (getCreds.get() as [string] | undefined)?.[0]
+      const text = (getCreds.get(account) as [string] | undefined)?.[0]
       const creds: AuthenticationCreds = text ? decode(text) : initAuthCreds()
       return {
         creds,
@@ -106,11 +102,11 @@ export function createSqliteAuth(db: Db, health: WriteReporter): AuthState {
               if (learned.length) for (const fn of listeners) fn(learned)
             }
           },
-          clear: async () => { written('signal keys', () => db.exec('DELETE FROM auth_keys')) },
+          clear: async () => { written('signal keys', () => db.prepare('DELETE FROM auth_keys WHERE account = ?').run(account)) },
         },
       }
     },
-    async saveCreds(creds) { written('credentials', () => putCreds.run(encode(creds))) },
+    async saveCreds(creds) { written('credentials', () => putCreds.run(account, encode(creds))) },
     async clear() { clear() },
     async getLIDForPN(pn) {
       const lid = readKey('lid-mapping', userOf(pn))
@@ -118,7 +114,7 @@ export function createSqliteAuth(db: Db, health: WriteReporter): AuthState {
     },
     async getPNForLID(lid) { return pnForLid(lid) },
     async lidPairs() {
-      return (pairs.all() as Array<[string, string]>).flatMap(([pn, json]) => {
+      return (pairs.all(account) as Array<[string, string]>).flatMap(([pn, json]) => {
         const lid = decode(json)
         return typeof lid === 'string' ? [{ pn: `${pn}@s.whatsapp.net`, lid: `${lid}@lid` }] : []
       })

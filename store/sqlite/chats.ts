@@ -2,37 +2,29 @@ import type { ChatRow, ChatTable } from '../ports.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS chats (
-  id TEXT PRIMARY KEY,
-  name TEXT,
-  is_group INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);`
 
 /** The chats and contacts of one account in SQLite. */
-export function createSqliteChats(db: Db, health: WriteReporter, now: () => number = Date.now): ChatTable {
-  db.exec(SCHEMA)
-  const put = db.prepare(`INSERT INTO chats (id, name, is_group, updated_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT(id) DO UPDATE SET name = COALESCE(excluded.name, chats.name), updated_at = excluded.updated_at`)
-  const all = db.prepare('SELECT id, name FROM chats').raw()
+export function createSqliteChats(db: Db, account: string, health: WriteReporter, now: () => number = Date.now): ChatTable {
+  const put = db.prepare(`INSERT INTO chats (account, id, name, is_group, updated_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT(account, id) DO UPDATE SET name = COALESCE(excluded.name, chats.name), updated_at = excluded.updated_at`)
+  const all = db.prepare('SELECT id, name FROM chats WHERE account = ?').raw()
   const written = (what: string, fn: () => void) => {
     try { fn() } catch (err) { health.failed(err, what); throw err }
     health.committed()
   }
   return {
     async all() {
-      return (all.all() as Array<[string, string | null]>).map(([id, name]) => ({ id, name }))
+      return (all.all(account) as Array<[string, string | null]>).map(([id, name]) => ({ id, name }))
     },
     async upsert(rows: ChatRow[]) {
       if (!rows.length) return
       written('chats', () => tx(db, () => {
         const t = now()
-        for (const { id, name } of rows) put.run(id, name, id.endsWith('@g.us') ? 1 : 0, t)
+        for (const { id, name } of rows) put.run(account, id, name, id.endsWith('@g.us') ? 1 : 0, t)
       }))
     },
     async clear() {
-      written('chats', () => db.exec('DELETE FROM chats'))
+      written('chats', () => db.prepare('DELETE FROM chats WHERE account = ?').run(account))
     },
   }
 }

@@ -6,6 +6,7 @@ import { createIdentity, type Identity } from '../../../core/identity.ts'
 import { openMemoryDb, type Db } from '../../../store/sqlite/db.ts'
 import { createStoreHealth } from '../../../store/sqlite/health.ts'
 import { createSqliteJournal } from '../../../store/sqlite/votes.ts'
+import { migrate } from '../../../store/sqlite/schema.ts'
 import type { StoreHealth } from '../../../store/ports.ts'
 import { createEmitter } from '../../../contract/events.ts'
 import type { Emitter } from '../../../contract/events.ts'
@@ -79,7 +80,8 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
   const identity = createIdentity({ lidMapping: mapping, log })
   identity.setOwn({ id: OWN.pn, lid: OWN.lid, name: 'Owner' })
   const health = createStoreHealth({ db, log })
-  const journal = createSqliteJournal(db, health)
+  migrate(db)
+  const journal = createSqliteJournal(db, 'default', health)
   const engine = await createVoteEngine({
     log,
     // Fixture votes are received in 1970: no age limit unless a test sets one.

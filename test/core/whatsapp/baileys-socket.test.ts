@@ -4,6 +4,7 @@ import { addTransactionCapability, DEFAULT_CONNECTION_CONFIG, encodeWAMessage, g
 import type { proto } from '@whiskeysockets/baileys'
 import { pino } from 'pino'
 import { createSqliteAuth } from '../../../store/sqlite/auth.ts'
+import { migrate } from '../../../store/sqlite/schema.ts'
 import { openMemoryDb, type Db } from '../../../store/sqlite/db.ts'
 import { journalingSignalRepository } from '../../../core/whatsapp/baileys-socket.ts'
 import type { SignalPlaintext } from '../../../core/whatsapp/baileys-socket.ts'
@@ -26,7 +27,8 @@ const quiet = { failed() {}, committed() {} }
 
 async function peer(make = DEFAULT_CONNECTION_CONFIG.makeSignalRepository) {
   const db = openMemoryDb()
-  const state = await createSqliteAuth(db, quiet).load()
+  migrate(db)
+  const state = await createSqliteAuth(db, 'default', quiet).load()
   const keys = addTransactionCapability(state.keys, log, { maxCommitRetries: 1, delayBetweenTriesMs: 0 })
   return { db, creds: state.creds, repo: make({ creds: state.creds, keys }, log, async () => []) as Repo }
 }

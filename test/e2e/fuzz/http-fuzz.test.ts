@@ -59,7 +59,7 @@ async function seededDataDir(): Promise<{ dir: string; pollId: string }> {
   await engine.ingestVote(vote(poll, voter(1), { choose: ['Red', 'Blue'], ts: 1000 }))
   await engine.ingestVote(vote(poll, voter(2), { choose: ['Green'], ts: 1001 }))
   await engine.close()
-  await createSqliteChats(db, { failed() {}, committed() {} }).upsert([{ id: '120363000000000001@g.us', name: 'Fuzz group' }, { id: '15551234567@s.whatsapp.net', name: 'Fuzz person' }])
+  await createSqliteChats(db, 'default', { failed() {}, committed() {} }).upsert([{ id: '120363000000000001@g.us', name: 'Fuzz group' }, { id: '15551234567@s.whatsapp.net', name: 'Fuzz person' }])
   db.close()
   return { dir, pollId: poll.id }
 }

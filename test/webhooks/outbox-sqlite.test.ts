@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { pollVote } from '../../core/webhooks/events.ts'
+import { openDb, openMemoryDb, tx } from '../../store/sqlite/db.ts'
+import { CLAIM_SQL, createSqliteOutbox } from '../../store/sqlite/outbox.ts'
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+const T0 = 1_750_000_000_000
+const vote = (pollMsgId: string, at = T0) => pollVote({
+  account: 'default', pollMsgId, voter: '15551110001@s.whatsapp.net', selected: ['Red'], previous: null,
+  senderTimestampMs: at, results: { Red: 1 }, question: 'Colour?',
+}, at)
+const endpoint = { id: 'A', url: 'http://127.0.0.1:9/a', events: null, account: null, source: 'api' as const, secret: SECRET }
+
+const sqlite = suite('createSqliteOutbox')
+
+sqlite('appendEvents refuses to run outside a transaction (it must share the vote\'s)', async () => {
+  const db = openMemoryDb()
+  const outbox = createSqliteOutbox(db)
+  await outbox.addEndpoint(endpoint)
+  assert.throws(() => outbox.appendEvents([vote('P1')]), /inside the transaction/)
+  assert.equal(await outbox.backlog(), {})
+  db.close()
+})
+
+sqlite('events stand or fall with the transaction they were appended in', async () => {
+  const db = openMemoryDb()
+  db.exec('CREATE TABLE votes (id INTEGER PRIMARY KEY)')
+  const outbox = createSqliteOutbox(db)
+  await outbox.addEndpoint(endpoint)
+  assert.throws(() => tx(db, () => {
+    db.exec('INSERT INTO votes DEFAULT VALUES')
+    outbox.appendEvents([vote('P1')])
+    throw new Error('the vote batch failed')
+  }), /vote batch failed/)
+  assert.equal(await outbox.backlog(), {})
+  assert.is((db.prepare('SELECT COUNT(*) AS n FROM outbox_event').get() as { n: number }).n, 0)
+  tx(db, () => {
+    db.exec('INSERT INTO votes DEFAULT VALUES')
+    outbox.appendEvents([vote('P1')])
+  })
+  assert.equal(await outbox.backlog(), { A: 1 })
+  db.close()
+})
+
+sqlite('pending deliveries survive a restart, and claims (in memory) do not hold them after it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pollwire-outbox-'))
+  try {
+    let db = openDb(dir)
+    let outbox = createSqliteOutbox(db)
+    await outbox.addEndpoint(endpoint)
+    const events = [vote('P1'), vote('P2')]
+    tx(db, () => outbox.appendEvents(events))
+    const [first] = await outbox.claim('A', 1, T0)
+    await outbox.settle(first!.id, { status: 'delivered', at: T0 + 1, httpStatus: 200 })
+    await outbox.claim('A', 1, T0 + 1)
+    db.close()
+
+    db = openDb(dir)
+    outbox = createSqliteOutbox(db)
+    assert.equal((await outbox.endpoints()).map((e) => e.id), ['A'])
+    assert.is(await outbox.secretOf('A'), SECRET)
+    const again = await outbox.claim('A', 10, T0 + 2)
+    assert.equal(again.map((d) => d.event), [events[1]], 'the claimed-but-unsettled delivery is offered again')
+    assert.is((await outbox.get(first!.id))!.status, 'delivered')
+    db.close()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+sqlite('settles finishing in one turn are committed together, and flush() waits for them', async () => {
+  const db = openMemoryDb()
+  const outbox = createSqliteOutbox(db)
+  await outbox.addEndpoint(endpoint)
+  tx(db, () => outbox.appendEvents(Array.from({ length: 50 }, (_, i) => vote(`P${i}`))))
+  const claimed = await outbox.claim('A', 50, T0)
+  let commits = 0
+  const exec = db.exec.bind(db)
+  db.exec = ((sql: string) => { if (sql === 'COMMIT') commits++; return exec(sql) }) as typeof db.exec
+  for (const d of claimed) void outbox.settle(d.id, { status: 'delivered', at: T0 + 1 })
+  await outbox.flush()
+  assert.is(commits, 1)
+  assert.equal(await outbox.backlog(), {})
+  db.close()
+})
+
+sqlite('the vote path pays for one partial index, and the claim seeks in it', () => {
+  const db = openMemoryDb()
+  createSqliteOutbox(db)
+  const indexes = db.prepare(`SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('outbox_event', 'webhook_delivery')`).all() as { name: string; sql: string | null }[]
+  assert.equal(indexes.map((i) => i.name), ['webhook_delivery_pending'])
+  assert.match(indexes[0]!.sql ?? '', /WHERE status = 'pending'/)
+  const plan = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM_SQL}`).all('A', 1, 1) as { detail: string }[]).map((r) => r.detail)
+  // Every step of the skip-scan is a seek in the pending index; no step scans a table.
+  const searches = plan.filter((d) => /^SEARCH webhook_delivery USING COVERING INDEX webhook_delivery_pending/.test(d))
+  assert.is(searches.length, 3, plan.join('; '))
+  assert.ok(plan.some((d) => /order_key>\?/.test(d)), plan.join('; '))
+  assert.not.ok(plan.some((d) => /^SCAN (webhook_delivery|d|e)\b/.test(d)), plan.join('; '))
+  db.close()
+})
+
+sqlite('prune works through many chunks and forgets events no delivery needs', async () => {
+  const db = openMemoryDb()
+  const outbox = createSqliteOutbox(db, { pruneChunk: 7 })
+  await outbox.addEndpoint(endpoint)
+  tx(db, () => outbox.appendEvents(Array.from({ length: 30 }, (_, i) => vote(`P${i}`, T0 + i))))
+  for (const d of await outbox.claim('A', 30, T0 + 30)) void outbox.settle(d.id, { status: 'delivered', at: T0 + 31 })
+  await outbox.flush()
+  assert.is(await outbox.prune(T0 + 20), 20)
+  assert.is((db.prepare('SELECT COUNT(*) AS n FROM outbox_event').get() as { n: number }).n, 10)
+  assert.is(await outbox.prune(T0 + 100), 10)
+  assert.is((db.prepare('SELECT COUNT(*) AS n FROM outbox_event').get() as { n: number }).n, 0)
+  db.close()
+})
+
+sqlite.run()
