@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Session } from './account.ts'
 import type { PollReader } from './polls.ts'
+import type { WebhooksAdmin } from './webhooks.ts'
 
 /** An expected failure: the router answers `{ success: false, message }` with `status`. */
 export class HttpError extends Error {
@@ -47,6 +48,8 @@ export interface Context {
   metrics?: MetricsText
   /** absent when the runtime draws no QR images */
   qrSvg?: QrRenderer
+  /** the webhook endpoints and deliveries; absent when the runtime has no outbox */
+  webhooks?: WebhooksAdmin
 }
 
 export type Handler = (req: Request, ctx: Context) => Response | Promise<Response>

@@ -1,6 +1,10 @@
 import type { Logger } from 'pino'
 import { createEmitter, type Emitter } from '../contract/events.ts'
+import { publicStatus } from '../contract/account.ts'
+import type { WebhookEventType } from '../contract/webhooks.ts'
+import type { Outbox } from '../store/outbox-port.ts'
 import type { AccountStore } from '../store/ports.ts'
+import { sessionStatus } from './webhooks/events.ts'
 import { createIdentity } from './identity.ts'
 import { createVoteEngine, type VoteEngine, type VoteEngineDeps } from './votes/engine.ts'
 import type { VoteMetrics } from './votes/metrics.ts'
@@ -16,6 +20,8 @@ export interface AccountDeps {
   createSocket: SocketFactory
   waWebSocketUrl?: string
   metrics?: VoteMetrics
+  /** webhook endpoints: whether anybody wants an event (none are built otherwise) */
+  webhooks?: Pick<Outbox, 'wanted'>
   /** engine tuning (batching, pending caps), for tests and benchmarks */
   engine?: Partial<Pick<VoteEngineDeps, 'maxBatch' | 'batchDelayMs' | 'pendingLimits' | 'pendingMaxAgeMs' | 'retryChunk' | 'now'>>
 }
@@ -48,8 +54,10 @@ export async function createAccount(deps: AccountDeps): Promise<Account> {
   for (const { lid, pn } of await store.auth.lidPairs()) identity.learn(pn, lid)
   const chats = createChatList({ table: store.chats, chatId: identity.chatId, log: log.child({ module: 'chats' }) })
   await chats.load()
+  const outbox = deps.webhooks
+  const webhooks = outbox && { account: deps.id, wanted: (type: WebhookEventType) => outbox.wanted(type, deps.id) }
   const polls = await createVoteEngine({
-    journal: store.votes, identity, emitter, metrics: deps.metrics, log: log.child({ module: 'votes' }), ...deps.engine,
+    journal: store.votes, identity, emitter, metrics: deps.metrics, log: log.child({ module: 'votes' }), webhooks, ...deps.engine,
   })
   // A pair Baileys just stored can decrypt exactly that person's pending votes.
   const unwatch = store.auth.onLidMapping((pairs) => {
@@ -60,6 +68,15 @@ export async function createAccount(deps: AccountDeps): Promise<Account> {
     auth: store.auth, chats, votes: polls, identity, emitter, createSocket: deps.createSocket,
     log: log.child({ module: 'session' }), waWebSocketUrl: deps.waWebSocketUrl,
   })
+  // session.status: written on its own (nothing else changes with it), once per public state.
+  let reported: string | null = null
+  const offStatus = emitter.on('status', (s) => {
+    const status = publicStatus(s)
+    if (status === reported || !webhooks?.wanted('session.status')) return
+    reported = status
+    const event = sessionStatus({ account: deps.id, status, user: status === 'ready' ? session.user() : null })
+    store.votes.commit({ events: [event] }).catch((err) => log.warn({ err }, 'session.status event not written'))
+  })
   return {
     id: deps.id,
     session,
@@ -68,6 +85,7 @@ export async function createAccount(deps: AccountDeps): Promise<Account> {
     start: () => session.start(),
     async close() {
       unwatch()
+      offStatus()
       session.stop()
       await polls.close()
     },

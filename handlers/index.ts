@@ -12,6 +12,11 @@ import { pollVotes } from './poll-votes.ts'
 import { qrSvg } from './qr-svg.ts'
 import { sendPoll } from './send-poll.ts'
 import { status } from './status.ts'
+import { webhooksAdd } from './webhooks-add.ts'
+import { webhooksDeliveries } from './webhooks-deliveries.ts'
+import { webhooksList } from './webhooks-list.ts'
+import { webhooksRemove } from './webhooks-remove.ts'
+import { webhooksRetry } from './webhooks-retry.ts'
 
 /** The whole HTTP API on one screen. `public` routes skip the API token (health checks, the API description). */
 export const routes: Route[] = [
@@ -28,4 +33,9 @@ export const routes: Route[] = [
   { method: 'GET', path: '/status/qr.svg', handler: qrSvg },
   { method: 'GET', path: '/metrics', handler: metrics },
   { method: 'GET', path: '/openapi.json', handler: openApi, public: true },
+  { method: 'GET', path: '/webhooks', handler: webhooksList },
+  { method: 'POST', path: '/webhooks', handler: webhooksAdd },
+  { method: 'DELETE', path: '/webhooks/:id', handler: webhooksRemove },
+  { method: 'GET', path: '/webhooks/deliveries', handler: webhooksDeliveries },
+  { method: 'POST', path: '/webhooks/deliveries/:id/retry', handler: webhooksRetry },
 ]

@@ -1,15 +1,14 @@
-import type { WebhooksAdmin } from '../contract/webhooks.ts'
 import type { WebhookEventType } from '../contract/webhooks.ts'
 import { ACCOUNT_ID } from '../contract/limits.ts'
 import { eventsProblem, urlProblem } from '../contract/webhooks.ts'
-import type { Context, Handler } from '../contract/http.ts'
+import type { Handler } from '../contract/http.ts'
+import { webhooksOf } from './lib/webhooks.ts'
 import { HttpError, json } from '../contract/http.ts'
 import { readJsonObject } from './lib/http.ts'
 
 /** POST /webhooks — adds an endpoint `{ url, events?, account? }`; its secret is in this answer only. */
 export const webhooksAdd: Handler = async (req, ctx) => {
-  // The lead moves `webhooks` into Context; until then the runtime adds it beside the rest.
-  const { webhooks } = ctx as Context & { webhooks: WebhooksAdmin }
+  const webhooks = webhooksOf(ctx)
   const body = await readJsonObject(req)
   const problem = urlProblem(body.url) ?? eventsProblem(body.events)
   if (problem) throw new HttpError(400, problem)

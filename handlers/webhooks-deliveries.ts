@@ -1,6 +1,6 @@
-import type { WebhooksAdmin } from '../contract/webhooks.ts'
 import type { DeliveryStatus } from '../contract/webhooks.ts'
-import type { Context, Handler } from '../contract/http.ts'
+import type { Handler } from '../contract/http.ts'
+import { webhooksOf } from './lib/webhooks.ts'
 import { HttpError, json } from '../contract/http.ts'
 
 const STATUSES: DeliveryStatus[] = ['pending', 'delivered', 'failed']
@@ -8,8 +8,7 @@ const MAX_LIMIT = 1000
 
 /** GET /webhooks/deliveries?status=&endpoint=&limit= — deliveries, newest first, with attempts and last error. */
 export const webhooksDeliveries: Handler = async (req, ctx) => {
-  // The lead moves `webhooks` into Context; until then the runtime adds it beside the rest.
-  const { webhooks } = ctx as Context & { webhooks: WebhooksAdmin }
+  const webhooks = webhooksOf(ctx)
   const q = new URL(req.url).searchParams
   const status = q.get('status') ?? undefined
   if (status !== undefined && !STATUSES.includes(status as DeliveryStatus)) {

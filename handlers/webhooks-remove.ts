@@ -1,11 +1,10 @@
-import type { WebhooksAdmin } from '../contract/webhooks.ts'
-import type { Context, Handler } from '../contract/http.ts'
+import type { Handler } from '../contract/http.ts'
+import { webhooksOf } from './lib/webhooks.ts'
 import { HttpError, json } from '../contract/http.ts'
 
 /** DELETE /webhooks/:id — removes an endpoint added through the API, with its deliveries. */
 export const webhooksRemove: Handler = async (_req, ctx) => {
-  // The lead moves `webhooks` into Context; until then the runtime adds it beside the rest.
-  const { webhooks } = ctx as Context & { webhooks: WebhooksAdmin }
+  const webhooks = webhooksOf(ctx)
   const id = ctx.params.id ?? ''
   const done = await webhooks.remove(id)
   if (done === 'unknown') throw new HttpError(404, `no webhook endpoint with id ${id}`)

@@ -1,11 +1,10 @@
-import type { WebhooksAdmin } from '../contract/webhooks.ts'
-import type { Context, Handler } from '../contract/http.ts'
+import type { Handler } from '../contract/http.ts'
+import { webhooksOf } from './lib/webhooks.ts'
 import { HttpError, json } from '../contract/http.ts'
 
 /** POST /webhooks/deliveries/:id/retry — sends a delivery again now (a failed one gets one more attempt). */
 export const webhooksRetry: Handler = async (_req, ctx) => {
-  // The lead moves `webhooks` into Context; until then the runtime adds it beside the rest.
-  const { webhooks } = ctx as Context & { webhooks: WebhooksAdmin }
+  const webhooks = webhooksOf(ctx)
   const id = ctx.params.id ?? ''
   const delivery = await webhooks.retry(id)
   if (!delivery) throw new HttpError(404, `no webhook delivery with id ${id}`)

@@ -5,6 +5,8 @@ import type { Emitter } from '../contract/events.ts'
 import { createAccount, type Account } from '../core/account.ts'
 import { createBaileysSocket, type SocketFactory } from '../core/whatsapp/baileys-socket.ts'
 import type { Connection } from '../core/whatsapp/connection.ts'
+import { createWebhooksAdmin } from '../core/webhooks/admin.ts'
+import { createDeliveryWorker } from '../core/webhooks/worker.ts'
 import { routes } from '../handlers/index.ts'
 import type { Store } from '../store/ports.ts'
 import { openSqliteStore } from '../store/sqlite/index.ts'
@@ -16,9 +18,12 @@ import { createQrRenderer } from './qr-svg.ts'
 import { createRouter } from './router.ts'
 import { attachSocketIo } from './socket-io.ts'
 import { createTokenGuard } from './token-guard.ts'
+import { setupEnvEndpoints } from './webhook-endpoints.ts'
 
 export interface App {
   server: Server
+  /** a webhook secret made at this start (WEBHOOK_URL without WEBHOOK_SECRET), to show once on the terminal */
+  generatedWebhookSecret: string | null
   /** the linked accounts by id (only `default` today) */
   accounts: ReadonlyMap<string, Account>
   /** the `default` account's session and events: what the GUI's unprefixed paths serve */
@@ -41,20 +46,32 @@ const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url))
 export async function createApp(config: Config, log: Logger, createSocket: SocketFactory = createBaileysSocket): Promise<App> {
   const store: Store = openSqliteStore({ dataDir: config.dataDir, log })
   let account: Account
-  const metrics = createMetrics({ stats: () => account.polls.stats() })
+  const metrics = createMetrics({ stats: () => account.polls.stats(), webhookBacklog: () => store.outbox.backlog() })
+  let generatedWebhookSecret: string | null
   try {
+    ;({ generatedSecret: generatedWebhookSecret } = await setupEnvEndpoints({
+      env: { WEBHOOK_URL: config.webhooks.urls.join(','), WEBHOOK_SECRET: config.webhooks.secret }, dataDir: config.dataDir, outbox: store.outbox,
+    }))
     account = await createAccount({
-      id: 'default', store: store.account('default'), log, metrics,
+      id: 'default', store: store.account('default'), log, metrics, webhooks: store.outbox,
       createSocket: withLogLevel(createSocket, baileysLevel(config, log)), waWebSocketUrl: config.waWsUrl,
     })
   } catch (err) {
     await store.close()
     throw err
   }
+  // Delivery runs beside the vote path: a commit that wrote events only wakes it.
+  const worker = createDeliveryWorker({
+    outbox: store.outbox, log: log.child({ module: 'webhooks' }), retryForMs: config.webhooks.retryForMs,
+    metrics: { delivery: (outcome) => metrics.webhookDelivery(outcome) },
+  })
+  const unwake = store.outbox.onAppend(() => worker.wake())
+  await worker.start()
   const accounts = new Map([[account.id, account]])
   const unwatch = metrics.watch(account.emitter)
   const dispatch = createRouter(routes, {
     session: account.session, polls: account.polls, store: store.health, log, metrics, qrSvg: createQrRenderer(),
+    webhooks: createWebhooksAdmin({ outbox: store.outbox, worker }),
   }, {
     guard: createTokenGuard(config.apiToken),
     observe: metrics.observeHttp,
@@ -68,6 +85,7 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
 
   return {
     server,
+    generatedWebhookSecret,
     accounts,
     session: account.session,
     emitter: account.emitter,
@@ -78,6 +96,8 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
       // and the database open until a force timer kills the process.
       try {
         for (const a of accounts.values()) await a.close()
+        unwake()
+        await worker.stop()
       } finally {
         await store.close()
       }

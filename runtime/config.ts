@@ -1,3 +1,6 @@
+import { secretProblem } from '../core/webhooks/secret.ts'
+import { parseWebhookUrls } from './webhook-endpoints.ts'
+
 export interface Config {
   port: number
   host: string
@@ -15,6 +18,8 @@ export interface Config {
   corsOrigins: string[]
   /** ALLOWED_HOSTS: Host names (or name:port) accepted besides loopback and a non-loopback HOST; lower case */
   allowedHosts: string[]
+  /** WEBHOOK_URL (normalised), WEBHOOK_SECRET (checked; generated at first start when unset), WEBHOOK_RETRY_FOR */
+  webhooks: { urls: string[]; secret?: string; retryForMs: number }
 }
 
 export class ConfigError extends Error {}
@@ -45,8 +50,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   for (const h of allowedHosts) {
     if (/[/*\s]/.test(h)) problems.push(`ALLOWED_HOSTS must list host names (optionally name:port) without scheme, path or "*", got "${h}"`)
   }
+  let webhookUrls: string[] = []
+  try { webhookUrls = parseWebhookUrls(env.WEBHOOK_URL) } catch (err) { problems.push((err as Error).message) }
+  const webhookSecret = env.WEBHOOK_SECRET?.trim() || undefined
+  const secretBad = webhookSecret && secretProblem(webhookSecret)
+  if (secretBad) problems.push(`WEBHOOK_SECRET ${secretBad}`)
+  const retryText = env.WEBHOOK_RETRY_FOR?.trim() || '86400'
+  if (!/^\d{1,7}$/.test(retryText) || Number(retryText) < 1) problems.push(`WEBHOOK_RETRY_FOR must be a number of seconds (1 or more), got "${env.WEBHOOK_RETRY_FOR}"`)
   if (problems.length) throw new ConfigError(`invalid configuration:\n- ${problems.join('\n- ')}`)
-  return { port, host, dataDir: env.DATA_DIR?.trim() || './data', apiToken, logLevel, baileysLogLevel, waWsUrl, corsOrigins, allowedHosts }
+  return {
+    port, host, dataDir: env.DATA_DIR?.trim() || './data', apiToken, logLevel, baileysLogLevel, waWsUrl, corsOrigins, allowedHosts,
+    webhooks: { urls: webhookUrls, secret: webhookSecret, retryForMs: Number(retryText) * 1000 },
+  }
 }
 
 /** Loopback binds are private to this machine; anything else is reachable from the network. */

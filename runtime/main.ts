@@ -33,6 +33,10 @@ try {
   if (line === null) log.fatal({ err }, 'start failed')
   fail(line ?? `start failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
 }
+// Shown once, on the terminal only: the secret is kept in DATA_DIR, never in the log.
+if (app.generatedWebhookSecret) {
+  process.stderr.write(`pollwire: webhook signing secret (made now, kept in ${config.dataDir}/webhook-secret; shown only this once): ${app.generatedWebhookSecret}\n`)
+}
 // The art is for a person at a terminal. A piped or redirected stdout carries the JSON log
 // lines to wherever logs are shipped, so there it goes to stderr.
 const qrOut = process.stdout.isTTY ? process.stdout : process.stderr

@@ -10,6 +10,8 @@ export interface Metrics extends VoteMetrics {
   observeHttp(route: string, method: string, status: number): void
   /** counts polls and reconnects from the session's events; returns the remover */
   watch(emitter: Emitter): () => void
+  /** a webhook delivery attempt's outcome (the delivery worker's metrics hook) */
+  webhookDelivery(outcome: 'delivered' | 'retry' | 'failed'): void
   /** the exposition text for GET /metrics */
   text(): Promise<string>
   readonly contentType: string
@@ -29,6 +31,8 @@ export interface JournalStats {
 
 export interface MetricsDeps {
   stats(): JournalStats
+  /** pending webhook deliveries per endpoint, read at scrape time */
+  webhookBacklog?(): Promise<Record<string, number>>
   /** process CPU, memory, event loop lag; off in tests that compare whole outputs */
   processMetrics?: boolean
 }
@@ -83,8 +87,18 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const http = new Counter({ name: 'pollwire_http_requests_total', help: 'HTTP API requests by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers })
 
   let attempts = 0
+  const deliveries = new Counter({ name: 'pollwire_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers })
+  new Gauge({
+    name: 'pollwire_webhook_backlog', help: 'Webhook deliveries waiting to be sent, by endpoint', labelNames: ['endpoint'], registers,
+    async collect() {
+      this.reset()
+      for (const [endpoint, n] of Object.entries(await deps.webhookBacklog?.() ?? {})) this.set({ endpoint }, n)
+    },
+  })
+
   return {
     voteReceived: (source) => received.inc({ source }),
+    webhookDelivery: (outcome) => deliveries.inc({ outcome }),
     voteDecrypted: () => decrypted.inc(),
     voteFailed: (reason) => failed.inc({ reason: bounded(reason) }),
     votePending: (reason) => pending.inc({ reason: bounded(reason) }),

@@ -76,6 +76,24 @@ export interface Outbox extends OutboxPort {
    * account filter), due at once. An event no endpoint wants is not stored at all.
    */
   appendEvents(events: OutboxEvent[]): void
+  /** Whether any endpoint wants events of this type and account: nobody listening, no event is built. */
+  wanted(type: WebhookEventType, account: string): boolean
+  /** Called (in a microtask, after the transaction ended) each time events were appended; returns the remover. */
+  onAppend(fn: () => void): () => void
+}
+
+/** Calls the listeners once the synchronous transaction that appended has ended. */
+export function appendNotifier() {
+  const listeners = new Set<() => void>()
+  let queued = false
+  return {
+    on(fn: () => void) { listeners.add(fn); return () => { listeners.delete(fn) } },
+    notify() {
+      if (queued || !listeners.size) return
+      queued = true
+      queueMicrotask(() => { queued = false; for (const fn of listeners) fn() })
+    },
+  }
 }
 
 /** Whether an endpoint subscribed to this event: its type filter and its account filter (null = all). */

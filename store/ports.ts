@@ -1,4 +1,5 @@
 import type { AuthenticationCreds, AuthenticationState } from '@whiskeysockets/baileys'
+import type { Outbox, OutboxEvent } from './outbox-port.ts'
 
 /**
  * The store port: everything the core keeps, as interfaces. SQLite (store/sqlite, the embedded
@@ -123,6 +124,8 @@ export interface JournalCommit {
   persons?: Array<{ lid: string; pn: string }>
   /** pending rows given up on: rejected as `expired` */
   expire?: number[]
+  /** webhook events reporting what this commit changed: written with it, or not at all */
+  events?: OutboxEvent[]
 }
 
 /** The polls and the vote journal of one account. */
@@ -198,6 +201,8 @@ export interface StoreHealth {
 export interface Store {
   /** the slice of one account (created on first use) */
   account(id: string): AccountStore
+  /** webhook endpoints and deliveries, for every account */
+  outbox: Outbox
   health: StoreHealth
   /** after every writer stopped: flushes and closes */
   close(): Promise<void>

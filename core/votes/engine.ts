@@ -17,7 +17,9 @@ import type { PendingLimits, PendingRow } from './pending.ts'
 import type { VoteSink } from './sink.ts'
 import { createVoteState, shown } from './state.ts'
 import type { PollState, SignalSighting } from './state.ts'
-import { sameTally } from './tally.ts'
+import { pollView, sameTally, tallyPreview } from './tally.ts'
+import { pollSent, pollVote, pollVoteRejected } from '../webhooks/events.ts'
+import type { WebhookEventType } from '../../contract/webhooks.ts'
 import type { NewPoll, PollCreation } from './types.ts'
 
 export interface VoteEngineDeps {
@@ -42,6 +44,14 @@ export interface VoteEngineDeps {
   pendingMaxAgeMs?: number
   /** pending rows re-derived per turn of the write queue (default 100), so retries never hold back new votes */
   retryChunk?: number
+  /** webhook events, written in the commit of what they report; none are built when nobody listens */
+  webhooks?: WebhookHooks
+}
+
+/** What the engine needs to write webhook events: its account and whether anybody wants a type. */
+export interface WebhookHooks {
+  account: string
+  wanted(type: WebhookEventType): boolean
 }
 
 /** Which pending votes a retry is for: those from these JIDs (a LID↔PN pair just learned). */
@@ -90,7 +100,7 @@ interface Dup { seq: number; hash: string; raw: RawVote; dupOf: number; confirme
 
 /** One write: what it commits, and what it does to memory and announces once it committed. */
 interface Change {
-  commit: Required<Pick<JournalCommit, 'polls' | 'statuses' | 'creators' | 'votes' | 'derived' | 'enrich' | 'persons' | 'expire'>>
+  commit: Required<Pick<JournalCommit, 'polls' | 'statuses' | 'creators' | 'votes' | 'derived' | 'enrich' | 'persons' | 'expire' | 'events'>>
   after: Array<() => void>
 }
 
@@ -148,7 +158,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
   // --- writing: one change, one commit, then memory and events
 
   function change(): Change {
-    return { commit: { polls: [], statuses: [], creators: [], votes: [], derived: [], enrich: [], persons: [], expire: [] }, after: [] }
+    return { commit: { polls: [], statuses: [], creators: [], votes: [], derived: [], enrich: [], persons: [], expire: [], events: [] }, after: [] }
   }
 
   async function apply(c: Change): Promise<void> {
@@ -160,6 +170,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
   function setStatus(c: Change, p: PollState, status: PollStatus, reason?: string): void {
     if (p.status === status && p.reason === reason) return
     c.commit.statuses.push({ id: p.id, status, reason, at: now() })
+    if (!p.listed && shown({ status, preparedHere: p.preparedHere })) sentEvent(c, p)
     c.after.push(() => {
       p.status = status
       p.reason = reason
@@ -175,11 +186,56 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
   function addPoll(c: Change, rec: PollRecord, preparedHere: boolean, announce = true): PollState {
     c.commit.polls.push(rec)
     const p = state.pollFrom(rec, preparedHere)
+    if (p.listed) sentEvent(c, p)
     c.after.push(() => {
       state.addPoll(p)
       if (announce && p.listed) emit('poll:new', p)
     })
     return p
+  }
+
+  // --- webhook events, written with the commit of what they report
+
+  const hooks = deps.webhooks
+  const wanted = (type: WebhookEventType) => !!hooks?.wanted(type)
+
+  /** A poll becomes shown: sent from here, or created on another device of the account. */
+  function sentEvent(c: Change, p: PollState): void {
+    if (wanted('poll.sent')) c.commit.events.push(pollSent({ account: hooks!.account, pollMsgId: p.id, poll: pollView(p, p.tally) }, now()))
+  }
+
+  /**
+   * A batch's votes as events: each counted change of a voter's selection (worked out on a
+   * preview of the tally, before the commit), and each vote newly rejected.
+   */
+  function voteEvents(c: Change, works: readonly Work[]): void {
+    const votes = wanted('poll.vote')
+    const rejected = wanted('poll.vote.rejected')
+    if (!votes && !rejected) return
+    const previews = new Map<PollState, ReturnType<typeof tallyPreview>>()
+    const at = now()
+    for (const w of works) {
+      const d = w.derived!
+      const p = state.poll(w.raw.pollId)
+      if (!p) continue
+      if (d.state === 'rejected' && rejected && w.prev?.state !== 'rejected') {
+        const voter = identity.fromRaw(w.raw)
+        c.commit.events.push(pollVoteRejected({ account: hooks!.account, pollMsgId: p.id,
+          voter: state.canonical(voter.pn ?? voter.lid ?? w.raw.participant ?? w.raw.chatId), reason: d.reason }, at))
+      }
+      if (d.state !== 'ok' || !votes) continue
+      let preview = previews.get(p)
+      if (!preview) previews.set(p, (preview = tallyPreview(p.tally)))
+      const voter = state.canonical(d.voterKey)
+      const before = preview.previous(voter)
+      const b = state.ballot(p, w.raw.senderTimestampMs, w.hash, d.mask, d.selected)
+      if (!preview.apply(voter, b).changed) continue
+      const texts = (sel: readonly number[]) => sel.map((i) => p.options[i]!)
+      const results: Record<string, number> = {}
+      p.options.forEach((o, i) => { results[o] = preview!.counts[i]! })
+      c.commit.events.push(pollVote({ account: hooks!.account, pollMsgId: p.id, voter, selected: texts(b.sel),
+        previous: before ? texts(before.sel) : null, senderTimestampMs: w.raw.senderTimestampMs, results, question: p.question }, at))
+    }
   }
 
   function emit(event: 'poll:new' | 'poll:update', p: PollState): void {
@@ -475,6 +531,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       log.warn({ pollMsgId: p.id }, 'vote for a poll marked failed: it went out after all')
       setStatus(c, p, 'sent')
     }
+    voteEvents(c, works)
     stageMerges(c, mergesFor(works, opts.persons ?? []), changed)
     c.after.push(() => announce(changed, new Set([...promoted, ...(opts.quiet ? [opts.quiet] : [])])))
     await apply(c)

@@ -72,6 +72,29 @@ export function createTally(optionCount: number): Tally {
   }
 }
 
+/**
+ * What `base` would become, without changing it: a copy of the counts and the ballots applied
+ * since, over the base's own. The engine uses it to tell, before a commit, which votes of a batch
+ * change a voter's selection (the webhook events written in that commit).
+ */
+export function tallyPreview(base: Tally): Pick<Tally, 'counts' | 'apply'> & { previous(voter: string): Ballot | undefined } {
+  const counts = [...base.counts]
+  const applied = new Map<string, Ballot>()
+  const previous = (voter: string) => (applied.has(voter) ? applied.get(voter) : base.current.get(voter))
+  return {
+    counts,
+    previous,
+    apply(voter, b) {
+      const prev = previous(voter)
+      if (prev && !supersedes(b, prev)) return { counted: false, changed: false }
+      applied.set(voter, b)
+      if (prev) for (const i of prev.sel) counts[i]!--
+      for (const i of b.sel) counts[i]!++
+      return { counted: true, changed: prev ? !sameSelection(prev.sel, b.sel) : b.sel.length > 0 }
+    },
+  }
+}
+
 export function sameSelection(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false

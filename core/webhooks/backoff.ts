@@ -20,16 +20,16 @@ export function nextDelay(attempt: number, rng: () => number = Math.random): num
 }
 
 /** The last moment an attempt is made for an event created at `createdAt`. */
-export function giveUpAt(createdAt: number): number {
-  return createdAt + GIVE_UP_AFTER_MS
+export function giveUpAt(createdAt: number, retryForMs: number = GIVE_UP_AFTER_MS): number {
+  return createdAt + retryForMs
 }
 
 /**
  * When to try again after failed attempt `attempt` at `at`, or null to give up. The last try
  * is made at the give-up moment itself, so an endpoint down for 23 h 59 min still gets it.
  */
-export function retryAt(attempt: number, at: number, createdAt: number, rng: () => number = Math.random): number | null {
-  const end = giveUpAt(createdAt)
+export function retryAt(attempt: number, at: number, createdAt: number, rng: () => number = Math.random, retryForMs?: number): number | null {
+  const end = giveUpAt(createdAt, retryForMs)
   if (at >= end) return null
   return Math.min(at + nextDelay(attempt, rng), end)
 }

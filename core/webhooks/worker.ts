@@ -18,6 +18,8 @@ export interface DeliveryWorkerOptions {
   metrics?: WebhookMetrics
   /** jitter of the retry schedule */
   random?: () => number
+  /** how long an event is retried for, from its creation (WEBHOOK_RETRY_FOR; default 24 h) */
+  retryForMs?: number
   /** requests in flight per endpoint at most */
   concurrency?: number
   /** how often due retries are looked for when nothing wakes the worker */
@@ -172,7 +174,7 @@ export function createDeliveryWorker(opts: DeliveryWorkerOptions): DeliveryWorke
     if (result.ok) {
       outcome = { status: 'delivered', at, httpStatus: result.status }
     } else {
-      const next = retryAt(attempt, at, d.event.createdAt, random)
+      const next = retryAt(attempt, at, d.event.createdAt, random, opts.retryForMs)
       outcome = next === null
         ? { status: 'failed', at, error: result.error, httpStatus: result.status }
         : { status: 'retry', at, nextAt: next, error: result.error, httpStatus: result.status }

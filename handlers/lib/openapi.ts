@@ -5,6 +5,7 @@
  */
 
 import { MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
+import { EVENT_TYPES } from '../../contract/webhooks.ts'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const jsonBody = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -277,6 +278,82 @@ export const openApiDocument = {
         },
       },
     },
+    '/webhooks': {
+      get: {
+        operationId: 'listWebhooks', summary: 'Webhook endpoints with their health (secrets are never shown again)',
+        responses: {
+          200: jsonBody({ type: 'object', required: ['success', 'endpoints'], properties: { success: { const: true }, endpoints: { type: 'array', items: ref('WebhookEndpoint') } } }, 'the endpoints'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+      post: {
+        operationId: 'addWebhook', summary: 'Adds an endpoint; its signing secret is in this answer only',
+        requestBody: { required: true, content: { 'application/json': { schema: {
+          type: 'object', required: ['url'],
+          properties: {
+            url: { type: 'string', format: 'uri', description: 'http: or https:; loopback and private addresses are allowed' },
+            events: { type: 'array', items: { enum: [...EVENT_TYPES] }, minItems: 1, description: 'left out: every event' },
+            account: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$', description: 'left out: every account' },
+          },
+        } } } },
+        responses: {
+          201: jsonBody({ type: 'object', required: ['success', 'endpoint', 'secret'], properties: {
+            success: { const: true }, endpoint: ref('WebhookEndpoint'), secret: { type: 'string', description: 'whsec_… (Standard Webhooks), shown once' },
+          } }, 'added'),
+          400: failure('bad url, events or account'),
+          403: crossSite,
+          415: failure('body is not declared Content-Type: application/json'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+    '/webhooks/{id}': {
+      delete: {
+        operationId: 'removeWebhook', summary: 'Removes an endpoint and its deliveries',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: jsonBody({ type: 'object', required: ['success'], properties: { success: { const: true } } }, 'removed'),
+          404: failure('unknown endpoint'),
+          409: failure('the endpoint comes from WEBHOOK_URL: change the environment instead'),
+          403: crossSite,
+          415: failure('a body that is not declared Content-Type: application/json'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+    '/webhooks/deliveries': {
+      get: {
+        operationId: 'listWebhookDeliveries', summary: 'Deliveries, newest first, with attempts and the last error',
+        parameters: [
+          { name: 'status', in: 'query', schema: { enum: ['pending', 'delivered', 'failed'] } },
+          { name: 'endpoint', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: {
+          200: jsonBody({ type: 'object', required: ['success', 'deliveries'], properties: { success: { const: true }, deliveries: { type: 'array', items: ref('WebhookDelivery') } } }, 'the deliveries'),
+          400: failure('bad status or limit'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+    '/webhooks/deliveries/{id}/retry': {
+      post: {
+        operationId: 'retryWebhookDelivery', summary: 'Sends a delivery again now (a failed one gets one more attempt)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: jsonBody({ type: 'object', required: ['success', 'delivery'], properties: { success: { const: true }, delivery: ref('WebhookDelivery') } }, 'due now'),
+          404: failure('unknown delivery'),
+          403: crossSite,
+          415: failure('a body that is not declared Content-Type: application/json'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {
@@ -284,6 +361,26 @@ export const openApiDocument = {
     },
     schemas: {
       ...schemas,
+      WebhookEndpoint: {
+        type: 'object', required: ['id', 'url', 'events', 'account', 'source', 'createdAt'],
+        properties: {
+          id: { type: 'string' }, url: { type: 'string' },
+          events: { oneOf: [{ type: 'array', items: { enum: [...EVENT_TYPES] } }, { type: 'null' }], description: 'null: every event' },
+          account: { type: ['string', 'null'], description: 'null: every account' },
+          source: { enum: ['env', 'api'], description: 'env: from WEBHOOK_URL' },
+          createdAt: { type: 'integer' },
+          health: { type: 'object', description: 'lastSuccessAt, lastFailureAt, lastError, consecutiveFailures, backlog' },
+        },
+      },
+      WebhookDelivery: {
+        type: 'object', required: ['id', 'eventId', 'endpointId', 'type', 'status', 'attempts', 'nextAt', 'createdAt'],
+        properties: {
+          id: { type: 'string' }, eventId: { type: 'string', description: 'the webhook-id header, the same on every attempt' },
+          endpointId: { type: 'string' }, type: { enum: [...EVENT_TYPES] }, status: { enum: ['pending', 'delivered', 'failed'] },
+          attempts: { type: 'integer' }, nextAt: { type: 'integer' }, lastError: { type: 'string' }, lastStatus: { type: 'integer' },
+          deliveredAt: { type: 'integer' }, createdAt: { type: 'integer' },
+        },
+      },
       Health: {
         type: 'object',
         required: ['ok', 'whatsapp', 'store'],

@@ -1,6 +1,8 @@
 import { BufferJSON, initAuthCreds } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
 import { userOf } from '../../contract/jid.ts'
+import type { Outbox } from '../outbox-port.ts'
+import { createMemoryOutbox } from './outbox.ts'
 import type { AccountStore, AuthState, ChatTable, JournalCommit, PollRecord, ScanRow, SenderRow, Store, StoredVote, VoteJournal } from '../ports.ts'
 
 /**
@@ -15,10 +17,12 @@ export function createMemoryStore(): Store & { failWrites(err: Error | null): vo
   // Journal numbers are unique in the store, whatever the account, as in SQLite.
   let lastSeq = 0
   const nextSeq = () => ++lastSeq
+  const outbox = createMemoryOutbox()
   return {
+    outbox,
     account(id) {
       let a = accounts.get(id)
-      if (!a) accounts.set(id, (a = { auth: memoryAuth(check), chats: memoryChats(check), votes: memoryJournal(check, nextSeq) }))
+      if (!a) accounts.set(id, (a = { auth: memoryAuth(check), chats: memoryChats(check), votes: memoryJournal(check, nextSeq, outbox) }))
       return a
     },
     health: { ok: () => failing === null },
@@ -30,7 +34,7 @@ export function createMemoryStore(): Store & { failWrites(err: Error | null): vo
 
 const copy = <T>(v: T): T => structuredClone(v)
 
-function memoryJournal(check: () => void, nextSeq: () => number): VoteJournal {
+function memoryJournal(check: () => void, nextSeq: () => number, outbox: Pick<Outbox, 'appendEvents'>): VoteJournal {
   let polls = new Map<string, PollRecord>()
   let rows = new Map<number, StoredVote>()
   let persons = new Map<string, string>()
@@ -92,6 +96,7 @@ function memoryJournal(check: () => void, nextSeq: () => number): VoteJournal {
       for (const { id, status, reason } of c.statuses ?? []) { const p = p2.get(id); if (p) p2.set(id, { ...p, status, reason }) }
       for (const seq of c.expire ?? []) { const r = r2.get(seq); if (r?.state === 'pending') r2.set(seq, { ...r, state: 'rejected', reason: 'expired' }) }
       polls = p2; rows = r2; persons = pe2
+      if (c.events?.length) outbox.appendEvents(c.events)
     },
   }
 }

@@ -1,5 +1,5 @@
 import type { ClaimedDelivery, Delivery, Endpoint, EndpointHealth, Outbox, OutboxEvent, SettleOutcome } from '../outbox-port.ts'
-import { wants } from '../outbox-port.ts'
+import { appendNotifier, wants } from '../outbox-port.ts'
 
 export interface MemoryOutboxOptions {
   now?: () => number
@@ -12,6 +12,7 @@ interface Row extends Delivery { seq: number; orderKey: string }
 /** The outbox port in memory, for unit tests of the worker and the admin API. */
 export function createMemoryOutbox({ now = Date.now, leaseMs = 120_000 }: MemoryOutboxOptions = {}): Outbox {
   const endpoints = new Map<string, Endpoint>()
+  const appended = appendNotifier()
   const secrets = new Map<string, string>()
   const health = new Map<string, EndpointHealth>()
   const events = new Map<string, OutboxEvent>()
@@ -39,9 +40,16 @@ export function createMemoryOutbox({ now = Date.now, leaseMs = 120_000 }: Memory
             id, seq, eventId: event.id, endpointId: ep.id, type: event.type, orderKey: event.orderKey,
             status: 'pending', attempts: 0, nextAt: event.createdAt, createdAt: event.createdAt,
           })
+          appended.notify()
         }
       }
     },
+
+    wanted(type, account) {
+      for (const ep of endpoints.values()) if (wants(ep, { type, account })) return true
+      return false
+    },
+    onAppend: (fn) => appended.on(fn),
 
     async claim(endpointId, limit, now) {
       const out: ClaimedDelivery[] = []

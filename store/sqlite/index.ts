@@ -7,6 +7,7 @@ import { lockDataDir, prepareDataDir } from './data-dir.ts'
 import { openDb, type Db } from './db.ts'
 import { createStoreHealth } from './health.ts'
 import { migrate } from './schema.ts'
+import { createSqliteOutbox } from './outbox.ts'
 import { createSqliteJournal, seqCounter } from './votes.ts'
 
 export interface SqliteStoreOptions {
@@ -40,6 +41,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   }
   const health = createStoreHealth({ db, log: opts.log.child({ module: 'store' }) })
   const seqs = seqCounter(db)
+  const outbox = createSqliteOutbox(db)
   const accounts = new Map<string, AccountStore>()
 
   return {
@@ -48,13 +50,15 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       let a = accounts.get(id)
       if (a) return a
       if (!ACCOUNT_ID.test(id)) throw new Error(`invalid account id "${id}"`)
-      a = { auth: createSqliteAuth(db, id, health), chats: createSqliteChats(db, id, health), votes: createSqliteJournal(db, id, health, seqs) }
+      a = { auth: createSqliteAuth(db, id, health), chats: createSqliteChats(db, id, health), votes: createSqliteJournal(db, id, health, seqs, outbox) }
       accounts.set(id, a)
       return a
     },
+    outbox,
     health,
     async close() {
       accounts.clear()
+      await outbox.flush()
       db.close()
       lock.release()
     },

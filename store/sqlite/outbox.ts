@@ -1,6 +1,6 @@
 import type { Db } from './db.ts'
 import { tx } from './db.ts'
-import { wants } from '../outbox-port.ts'
+import { appendNotifier, wants } from '../outbox-port.ts'
 import type { ClaimedDelivery, Outbox, SettleOutcome } from '../outbox-port.ts'
 import type { Delivery, DeliveryQuery, DeliveryStatus, Endpoint, EndpointHealth, WebhookEventType } from '../../contract/webhooks.ts'
 
@@ -142,6 +142,7 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
 
   // The endpoint table is read on every appended event; it changes only through this object.
   const endpoints = new Map<string, { endpoint: Endpoint; secret: string }>()
+  const appended = appendNotifier()
   for (const row of db.prepare('SELECT * FROM webhook_endpoint ORDER BY created_at, id').all() as EndpointRow[]) {
     endpoints.set(row.id, { endpoint: toEndpoint(row), secret: row.secret })
   }
@@ -235,7 +236,14 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
       }
       insertEvents(eventRows)
       insertDeliveries(deliveryRows)
+      if (deliveryRows.length) appended.notify()
     },
+
+    wanted(type, account) {
+      for (const { endpoint } of endpoints.values()) if (wants(endpoint, { type, account })) return true
+      return false
+    },
+    onAppend: (fn) => appended.on(fn),
 
     async claim(endpointId, limit, at) {
       if (limit <= 0) return []

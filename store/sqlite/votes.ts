@@ -1,6 +1,7 @@
 import type { JournalCommit, PendingReason, PollRecord, PollStatus, RawVote, RowDerived, RowState, ScanRow, SenderRow, StoredVote, VoteJournal } from '../ports.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import type { Outbox } from '../outbox-port.ts'
 
 const STATE_CODE: Record<string, RowState> = { o: 'ok', p: 'pending', r: 'rejected', d: 'dup' }
 
@@ -25,7 +26,8 @@ export function seqCounter(db: Db): SeqCounter {
  * The vote journal and the polls of one account in the SQLite file (schema.ts); no state of its
  * own but the shared journal-number counter.
  */
-export function createSqliteJournal(db: Db, account: string, health: WriteReporter, seqs: SeqCounter = seqCounter(db)): VoteJournal {
+export function createSqliteJournal(db: Db, account: string, health: WriteReporter, seqs: SeqCounter = seqCounter(db),
+  outbox?: Pick<Outbox, 'appendEvents'>): VoteJournal {
   const st = {
     insertPoll: db.prepare(`INSERT INTO poll_record (account, id, chat_id, question, options, option_hashes, selectable_count,
       secret, created_at, status, reason, creator_jid, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`),
@@ -131,6 +133,10 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
           for (const { id, jid } of c.creators ?? []) st.setCreator.run([jid, id, account])
           for (const { id, status, reason, at } of c.statuses ?? []) st.setStatus.run([status, reason ?? null, at, id, account])
           for (const seq of c.expire ?? []) st.expire.run([seq, account])
+          if (c.events?.length) {
+            if (!outbox) throw new Error('webhook events to write, but no outbox')
+            outbox.appendEvents(c.events)
+          }
         })
       } catch (err) {
         health.failed(err, 'vote journal')

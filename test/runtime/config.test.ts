@@ -2,11 +2,15 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConfigError, isLoopback, parseConfig } from '../../runtime/config.ts'
 
+/** A valid Standard Webhooks secret. */
+const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
+
 const config = suite('parseConfig')
 
 config('defaults match the contract', () => {
   assert.equal(parseConfig({}), {
     port: 3000, host: '127.0.0.1', dataDir: './data', apiToken: null, logLevel: 'info', baileysLogLevel: undefined, waWsUrl: undefined, corsOrigins: [], allowedHosts: [],
+    webhooks: { urls: [], secret: undefined, retryForMs: 86_400_000 },
   })
 })
 
@@ -15,21 +19,24 @@ config('reads every variable', () => {
     PORT: '8080', HOST: '0.0.0.0', DATA_DIR: '/data', API_TOKEN: 'abcdefghijklmnop', LOG_LEVEL: 'DEBUG', BAILEYS_LOG_LEVEL: 'Trace',
     WA_WS_URL: 'ws://127.0.0.1:9/ws/chat', CORS_ORIGINS: 'https://a.example, https://b.example',
     ALLOWED_HOSTS: 'PollWire.lan, box:8080',
+    WEBHOOK_URL: 'http://127.0.0.1:8080/hook, https://crm.example/in#frag', WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_FOR: '3600',
   })
   assert.equal(c, {
     port: 8080, host: '0.0.0.0', dataDir: '/data', apiToken: 'abcdefghijklmnop', logLevel: 'debug', baileysLogLevel: 'trace',
     waWsUrl: 'ws://127.0.0.1:9/ws/chat', corsOrigins: ['https://a.example', 'https://b.example'], allowedHosts: ['pollwire.lan', 'box:8080'],
+    webhooks: { urls: ['http://127.0.0.1:8080/hook', 'https://crm.example/in'], secret: SECRET, retryForMs: 3_600_000 },
   })
 })
 
 config('names every wrong value at once', () => {
   try {
-    parseConfig({ PORT: 'abc', LOG_LEVEL: 'loud', BAILEYS_LOG_LEVEL: 'chatty', API_TOKEN: 'short', WA_WS_URL: 'http://x', CORS_ORIGINS: '*' })
+    parseConfig({ PORT: 'abc', LOG_LEVEL: 'loud', BAILEYS_LOG_LEVEL: 'chatty', API_TOKEN: 'short', WA_WS_URL: 'http://x', CORS_ORIGINS: '*',
+      WEBHOOK_URL: 'ftp://x.example', WEBHOOK_SECRET: 'not-a-secret', WEBHOOK_RETRY_FOR: '1h' })
     assert.unreachable()
   } catch (err) {
     assert.instance(err, ConfigError)
     const msg = (err as Error).message
-    for (const name of ['PORT', 'LOG_LEVEL', 'BAILEYS_LOG_LEVEL', 'API_TOKEN', 'WA_WS_URL', 'CORS_ORIGINS']) assert.ok(msg.includes(name), name)
+    for (const name of ['PORT', 'LOG_LEVEL', 'BAILEYS_LOG_LEVEL', 'API_TOKEN', 'WA_WS_URL', 'CORS_ORIGINS', 'WEBHOOK_URL', 'WEBHOOK_SECRET', 'WEBHOOK_RETRY_FOR']) assert.ok(msg.includes(name), name)
   }
 })
 

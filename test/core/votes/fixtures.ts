@@ -7,6 +7,8 @@ import { openMemoryDb, type Db } from '../../../store/sqlite/db.ts'
 import { createStoreHealth } from '../../../store/sqlite/health.ts'
 import { createSqliteJournal } from '../../../store/sqlite/votes.ts'
 import { migrate } from '../../../store/sqlite/schema.ts'
+import { createSqliteOutbox, type SqliteOutbox } from '../../../store/sqlite/outbox.ts'
+import type { WebhookEventType } from '../../../contract/webhooks.ts'
 import type { StoreHealth } from '../../../store/ports.ts'
 import { createEmitter } from '../../../contract/events.ts'
 import type { Emitter } from '../../../contract/events.ts'
@@ -59,11 +61,14 @@ export interface Rig {
   identity: Identity
   /** the store's health, fed by the journal's writes */
   health: StoreHealth
+  outbox?: SqliteOutbox
   events: Array<{ event: 'poll:new' | 'poll:update'; id: string; poll: PollView }>
 }
 
-export type RigOptions = Partial<Omit<VoteEngineDeps, 'journal' | 'identity'>> & {
+export type RigOptions = Partial<Omit<VoteEngineDeps, 'journal' | 'identity' | 'webhooks'>> & {
   mapping?: ReturnType<typeof fakeLidMapping>
+  /** a webhook outbox on the same database: events are written with the votes */
+  outbox?: boolean
   /** a database (a file one for restarts); in memory by default */
   db?: Db
 }
@@ -81,7 +86,8 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
   identity.setOwn({ id: OWN.pn, lid: OWN.lid, name: 'Owner' })
   const health = createStoreHealth({ db, log })
   migrate(db)
-  const journal = createSqliteJournal(db, 'default', health)
+  const outbox = opts.outbox ? createSqliteOutbox(db) : undefined
+  const journal = createSqliteJournal(db, 'default', health, undefined, outbox)
   const engine = await createVoteEngine({
     log,
     // Fixture votes are received in 1970: no age limit unless a test sets one.
@@ -90,8 +96,9 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
     journal,
     identity,
     emitter,
+    ...(outbox ? { webhooks: { account: 'default', wanted: (type: WebhookEventType) => outbox.wanted(type, 'default') } } : {}),
   })
-  return { engine, db, emitter, mapping, identity, health, events }
+  return { engine, db, emitter, mapping, identity, health, events, outbox }
 }
 
 /** Prepares and sends a poll. */
