@@ -8,6 +8,8 @@ import type { RawVote } from '../store/ports.ts'
 import { createStoreHealth } from '../store/sqlite/health.ts'
 import { createSqliteJournal } from '../store/sqlite/votes.ts'
 import { migrate } from '../store/sqlite/schema.ts'
+import type { Outbox } from '../store/outbox-port.ts'
+import type { WebhookEventType } from '../contract/webhooks.ts'
 import { createIdentity } from '../core/identity.ts'
 import { encryptPollVote, optionHashBytes } from '../core/votes/crypto.ts'
 import { createVoteEngine, type VoteEngine } from '../core/votes/engine.ts'
@@ -63,15 +65,17 @@ export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: 
 export interface BenchEngine { db: Db; engine: VoteEngine; emitter: Emitter; dir: string }
 
 /** The engine as runtime/app.ts wires it (no Baileys: nobody to ask for LID mappings). */
-export async function openEngine(dir: string): Promise<BenchEngine> {
+export async function openEngine(dir: string, makeOutbox?: (db: Db) => Outbox): Promise<BenchEngine & { outbox?: Outbox }> {
   const db = openDb(dir)
   const emitter = createEmitter()
   const identity = createIdentity({ lidMapping: { getLIDForPN: async () => null, getPNForLID: async () => null }, log: silent })
   identity.setOwn({ id: OWN.pn, lid: OWN.lid, name: 'Owner' })
   migrate(db)
-  const journal = createSqliteJournal(db, 'default', createStoreHealth({ db, log: silent }))
-  const engine = await createVoteEngine({ journal, identity, log: silent, emitter })
-  return { db, engine, emitter, dir }
+  const outbox = makeOutbox?.(db)
+  const journal = createSqliteJournal(db, 'default', createStoreHealth({ db, log: silent }), undefined, outbox)
+  const webhooks = outbox && { account: 'default', wanted: (type: WebhookEventType) => outbox.wanted(type, 'default') }
+  const engine = await createVoteEngine({ journal, identity, log: silent, emitter, webhooks })
+  return { db, engine, emitter, dir, outbox }
 }
 
 /**

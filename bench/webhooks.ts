@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pollVote } from '../core/webhooks/events.ts'
@@ -7,7 +8,7 @@ import { createDeliveryWorker } from '../core/webhooks/worker.ts'
 import { openDb, tx, type Db } from '../store/sqlite/db.ts'
 import { createSqliteOutbox, type SqliteOutbox } from '../store/sqlite/outbox.ts'
 import type { Row } from './table.ts'
-import { removeDir, silent, tempDir } from './votes.ts'
+import { createPolls, makeVotes, openEngine, removeDir, silent, tempDir } from './votes.ts'
 
 const EVENTS = 2000
 const POLLS = 100
@@ -176,5 +177,76 @@ async function claimBehindBacklog(dir: string, log: (s: string) => void): Promis
     section: '6. webhooks', measure: `claim (+ settle) behind a dead endpoint's backlog of ${BACKLOG.toLocaleString('en')} (1,000 polls)`,
     value: large, unit: 'ms', baseline: '100 pending', baselineValue: small,
     ratio: large / small, target: '≤ 10 ms', pass: large <= 10,
+  }
+}
+
+const INGEST_POLLS = 200
+const INGEST_VOTERS = 100
+
+/**
+ * Vote ingest with one webhook endpoint attached (a receiver on 127.0.0.1, the delivery worker
+ * running in the same process), against the same ingest without any: what writing each vote's
+ * event in its transaction, and delivering it meanwhile, costs the vote path. Run twice each,
+ * alternating, on fresh stores; the better of each pair counts.
+ */
+export async function benchIngestWithWebhook(log: (s: string) => void): Promise<{ rows: Row[] }> {
+  // The receiver is another process, as a user's is: its own work is not the vote path's cost.
+  const { child, url } = await receiverProcess()
+  try {
+    const rates = { without: 0, with: 0 }
+    for (let round = 0; round < 2; round++) {
+      for (const variant of ['without', 'with'] as const) {
+        const rate = await ingestOnce(url, variant === 'with', log)
+        rates[variant] = Math.max(rates[variant], rate)
+      }
+    }
+    log(`  ingest without webhooks ${Math.round(rates.without)} votes/s, with one endpoint ${Math.round(rates.with)} votes/s`)
+    return { rows: [{
+      section: '6. webhooks', measure: `vote ingest with one webhook endpoint attached (${(INGEST_POLLS * (INGEST_VOTERS + 20)).toLocaleString('en')} votes, events written in each vote's transaction, delivered meanwhile)`,
+      value: rates.with, unit: 'votes/s', baseline: 'the same ingest, no endpoint', baselineValue: rates.without,
+      ratio: rates.with / rates.without, target: '≥ 0.9× (the outbox costs ≤ 10%)', pass: rates.with >= 0.9 * rates.without,
+    }] }
+  } finally {
+    child.kill()
+  }
+}
+
+/** A receiver in a child process on 127.0.0.1 answering 204 to everything. */
+async function receiverProcess(): Promise<{ child: ChildProcess; url: string }> {
+  const code = `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(204).end()) });
+    s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'))`
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))
+    child.once('exit', (c) => reject(new Error(`receiver exited with ${c}`)))
+  })
+  return { child, url: `http://127.0.0.1:${port}/hook` }
+}
+
+async function ingestOnce(url: string, attached: boolean, log: (s: string) => void): Promise<number> {
+  const dir = tempDir('webhook-ingest')
+  try {
+    const b = await openEngine(dir, attached ? (db) => createSqliteOutbox(db) : undefined)
+    const outbox = b.outbox as SqliteOutbox | undefined
+    if (outbox) await outbox.addEndpoint({ id: 'ep_bench', url, events: null, account: null, source: 'api', secret: generateSecret() })
+    const worker = outbox && createDeliveryWorker({ outbox, log: silent, yieldTo: () => b.engine.busy() })
+    const unwake = outbox?.onAppend(() => worker!.wake())
+    await worker?.start()
+    const polls = await createPolls(b, INGEST_POLLS)
+    const votes = makeVotes(polls, INGEST_VOTERS, { replace: 10, retract: 5, dup: 5 }, 1)
+    const start = performance.now()
+    await Promise.all(votes.map((v) => b.engine.ingestVote(v.raw)))
+    const rate = votes.length / ((performance.now() - start) / 1000)
+    const events = attached ? (b.db.prepare('SELECT count(*) FROM outbox_event').raw(true).get() as [number])[0] : 0
+    if (attached && events < votes.length * 0.8) throw new Error(`only ${events} events for ${votes.length} votes`)
+    unwake?.()
+    await worker?.stop()
+    await b.engine.close()
+    await outbox?.flush()
+    b.db.close()
+    log(`    ${attached ? 'with' : 'without'}: ${Math.round(rate)} votes/s${attached ? `, ${events} events written` : ''}`)
+    return rate
+  } finally {
+    removeDir(dir)
   }
 }

@@ -60,14 +60,15 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
     await store.close()
     throw err
   }
+  const accounts = new Map([[account.id, account]])
   // Delivery runs beside the vote path: a commit that wrote events only wakes it.
   const worker = createDeliveryWorker({
     outbox: store.outbox, log: log.child({ module: 'webhooks' }), retryForMs: config.webhooks.retryForMs,
+    yieldTo: () => [...accounts.values()].some((a) => a.polls.busy()),
     metrics: { delivery: (outcome) => metrics.webhookDelivery(outcome) },
   })
   const unwake = store.outbox.onAppend(() => worker.wake())
   await worker.start()
-  const accounts = new Map([[account.id, account]])
   const unwatch = metrics.watch(account.emitter)
   const dispatch = createRouter(routes, {
     session: account.session, polls: account.polls, store: store.health, log, metrics, qrSvg: createQrRenderer(),

@@ -78,6 +78,8 @@ export interface VoteEngine extends PollReader, VoteSink {
   rebuild(pollId?: string): Promise<Record<string, PollView>>
   status(id: string): { status: PollStatus; reason?: string; listed: boolean } | undefined
   stats(): VoteStats
+  /** True while votes wait to be committed: other work (webhook delivery) gives way. */
+  busy(): boolean
   /** Commits what is queued and waits for it; later writes reject. */
   close(): Promise<void>
 }
@@ -745,6 +747,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       for (const p of state.polls()) if (p.listed) polls++
       return { polls, decrypted: state.counts.ok, duplicate: state.counts.dup, rejected: state.counts.rejected, pending: state.pending.counts() }
     },
+    busy: () => commits.pending() > 0 || commits.running(),
     async close() {
       closed = true
       await commits.drain()

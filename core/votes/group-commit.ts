@@ -71,5 +71,9 @@ export function createGroupCommit<T, R>(opts: {
     pending(): number {
       return queue.length
     },
+    /** a batch is being committed */
+    running(): boolean {
+      return running !== undefined
+    },
   }
 }

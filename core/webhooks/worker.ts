@@ -20,6 +20,12 @@ export interface DeliveryWorkerOptions {
   random?: () => number
   /** how long an event is retried for, from its creation (WEBHOOK_RETRY_FOR; default 24 h) */
   retryForMs?: number
+  /**
+   * True while the vote path has work queued: new claims wait (checked every 20 ms) so a flood
+   * of votes is journaled first and delivered right after. Events are durable in the outbox
+   * meanwhile; only their delivery waits.
+   */
+  yieldTo?: () => boolean
   /** requests in flight per endpoint at most */
   concurrency?: number
   /** how often due retries are looked for when nothing wakes the worker */
@@ -131,6 +137,8 @@ export function createDeliveryWorker(opts: DeliveryWorkerOptions): DeliveryWorke
         loop.again = false
         const free = concurrency - loop.inFlight
         if (free <= 0 || state !== 'running' || loops.get(loop.endpoint.id) !== loop) break
+        while (opts.yieldTo?.() && state === 'running') await new Promise<void>((resolve) => timers.setTimeout(resolve, 20))
+        if (state !== 'running') break
         const [secret, claimed] = await Promise.all([outbox.secretOf(loop.endpoint.id), outbox.claim(loop.endpoint.id, free, now())])
         // Stopped during the claim: nothing new goes out. The claims lapse with the process
         // (SQLite keeps them in memory), or after their lease.
