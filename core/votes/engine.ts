@@ -236,7 +236,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       const results: Record<string, number> = {}
       p.options.forEach((o, i) => { results[o] = preview!.counts[i]! })
       c.commit.events.push(pollVote({ account: hooks!.account, pollMsgId: p.id, voter, selected: texts(b.sel),
-        previous: before ? texts(before.sel) : null, senderTimestampMs: w.raw.senderTimestampMs, results, question: p.question }, at))
+        previous: before?.sel.length ? texts(before.sel) : null, senderTimestampMs: w.raw.senderTimestampMs, results, question: p.question }, at))
     }
   }
 

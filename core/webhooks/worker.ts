@@ -21,9 +21,9 @@ export interface DeliveryWorkerOptions {
   /** how long an event is retried for, from its creation (WEBHOOK_RETRY_FOR; default 24 h) */
   retryForMs?: number
   /**
-   * True while the vote path has work queued: new claims wait (checked every 20 ms) so a flood
-   * of votes is journaled first and delivered right after. Events are durable in the outbox
-   * meanwhile; only their delivery waits.
+   * True while the vote path has work queued: new claims wait (checked every 20 ms, 2 s at most)
+   * so a flood of votes is journaled first and delivered right after. Events are durable in the
+   * outbox meanwhile; only their delivery waits.
    */
   yieldTo?: () => boolean
   /** requests in flight per endpoint at most */
@@ -137,7 +137,9 @@ export function createDeliveryWorker(opts: DeliveryWorkerOptions): DeliveryWorke
         loop.again = false
         const free = concurrency - loop.inFlight
         if (free <= 0 || state !== 'running' || loops.get(loop.endpoint.id) !== loop) break
-        while (opts.yieldTo?.() && state === 'running') await new Promise<void>((resolve) => timers.setTimeout(resolve, 20))
+        // At most a few seconds: under a vote stream that never pauses, deliveries still get their turn.
+        const until = now() + 2000
+        while (opts.yieldTo?.() && state === 'running' && now() < until) await new Promise<void>((resolve) => timers.setTimeout(resolve, 20))
         if (state !== 'running') break
         const [secret, claimed] = await Promise.all([outbox.secretOf(loop.endpoint.id), outbox.claim(loop.endpoint.id, free, now())])
         // Stopped during the claim: nothing new goes out. The claims lapse with the process

@@ -5,6 +5,7 @@ import { createComposer } from './compose.js'
 import { byId } from './dom.js'
 import { displayJid, limitsFrom, statusText } from './model.js'
 import { createPollList } from './polls.js'
+import { createWebhooksPanel } from './webhooks.js'
 
 /** @typedef {import('./model.js').Poll} Poll */
 /** @typedef {import('./model.js').Chat} Chat */
@@ -47,6 +48,8 @@ const composer = createComposer({
     pollList.refreshNames()
   },
 })
+
+const webhooks = createWebhooksPanel()
 
 setTokenPrompt((wrong) => new Promise((resolve) => {
   ui.tokenError.textContent = wrong ? 'The server refused that token. Try again.' : ''
@@ -179,6 +182,8 @@ async function start() {
   } catch (err) {
     ui.state.textContent = `Cannot load the status: ${errorText(err)}`
   }
+  // After the status: a token the server wants has been asked for by now, once.
+  webhooks.start()
 
   const socket = io({
     // A function, so a reconnect after a new token was typed sends the new one.
