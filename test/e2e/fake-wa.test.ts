@@ -459,4 +459,123 @@ FakeWa('dropped and refused connections', async context => {
 	assert.is(context.fake.connectionCount, 3, 'refused upgrades are not counted')
 })
 
+FakeWa('votes can be sealed, sent later, copied byte for byte, and wrapped', async context => {
+	const client = await linked(context)
+	const group = '120363000000000001@g.us'
+	const poll = await sendPoll(client, group)
+	await context.fake.waitForPoll(poll.id)
+	// sealed by bob, sent first by alice (a copy), then by bob himself
+	const sealed = context.bob.sealVote({ pollId: poll.id, options: ['Tacos'] })
+	const copyId = await context.alice.vote({ pollId: poll.id, raw: sealed })
+	const ownId = await context.bob.vote({ pollId: poll.id, raw: sealed })
+	const [copy] = await upsertOf(client, copyId)
+	const [own] = await upsertOf(client, ownId)
+	assert.is(copy?.message.key.participant, context.alice.lidJid)
+	assert.is(own?.message.key.participant, context.bob.lidJid)
+	for (const upsert of [copy!, own!]) {
+		const vote = upsert.message.message?.pollUpdateMessage?.vote
+		assert.ok(Buffer.from(vote?.encPayload ?? []).equals(sealed.encPayload), 'the same payload bytes')
+		assert.ok(Buffer.from(vote?.encIv ?? []).equals(sealed.encIv), 'the same IV bytes')
+	}
+	assert.equal(decryptVote(own!, poll, OWNER_LID_JID, context.bob.lidJid), [sha256('Tacos')], "the copy is bob's vote")
+	assert.throws(() => decryptVote(copy!, poll, OWNER_LID_JID, context.alice.lidJid), "alice's copy does not open as hers")
+	// every vote is recorded with its bytes
+	const recorded = context.alice.votesSent.at(-1)
+	assert.is(recorded?.id, copyId)
+	assert.ok(recorded?.encPayload.equals(sealed.encPayload))
+	const plain = await context.carol.vote({ pollId: poll.id, options: ['Pizza'] })
+	assert.equal(context.carol.votesSent.at(-1)?.options, ['Pizza'])
+	assert.is(context.carol.votesSent.at(-1)?.id, plain)
+	// wrapped votes: the pollUpdateMessage inside ephemeral / view-once / edited wrappers
+	const wrappers = { ephemeral: 'ephemeralMessage', viewOnce: 'viewOnceMessageV2', edited: 'editedMessage' } as const
+	for (const [wrap, field] of Object.entries(wrappers) as [keyof typeof wrappers, (typeof wrappers)[keyof typeof wrappers]][]) {
+		const id = await context.carol.vote({ pollId: poll.id, options: ['Sushi'], wrap })
+		const [upsert] = await upsertOf(client, id)
+		const inner = upsert?.message.message?.[field]?.message
+		assert.ok(inner?.pollUpdateMessage, `${wrap}: ${field}.message.pollUpdateMessage`)
+		const bare = { ...upsert!, message: { ...upsert!.message, message: inner } }
+		assert.equal(decryptVote(bare, poll, OWNER_LID_JID, context.carol.lidJid), [sha256('Sushi')])
+		await context.fake.waitForReceipt(id)
+	}
+	// junk: random bytes for a poll nobody created
+	const junk = await context.alice.vote({ pollId: 'X'.repeat(300), raw: { encPayload: randomBytes(80), encIv: randomBytes(12) }, chatId: group })
+	const [junkUpsert] = await upsertOf(client, junk)
+	assert.is(junkUpsert?.message.message?.pollUpdateMessage?.pollCreationMessageKey?.id, 'X'.repeat(300))
+})
+
+FakeWa('the phone creates polls: a sender-key group message and a device-sent 1:1 message, both fromMe', async context => {
+	const client = await linked(context)
+	const group = '120363000000000001@g.us'
+	const inGroup = await context.fake.phone.createPoll({ chatId: group, question: 'Dinner?', options: ['Pasta', 'Curry'] })
+	const [groupUpsert] = await upsertOf(client, inGroup.id)
+	assert.is(groupUpsert?.message.key.fromMe, true)
+	assert.is(groupUpsert?.message.key.remoteJid, group)
+	assert.is(groupUpsert?.message.key.participant, OWNER_LID_JID)
+	const groupPoll = groupUpsert?.message.message?.pollCreationMessage
+	assert.is(groupPoll?.name, 'Dinner?')
+	assert.equal(groupPoll?.options?.map(option => option.optionName), ['Pasta', 'Curry'])
+	assert.ok(Buffer.from(groupUpsert?.message.message?.messageContextInfo?.messageSecret ?? []).equals(inGroup.messageSecret))
+	const receipt = await context.fake.waitForReceipt(inGroup.id)
+	assert.is(receipt.type, 'sender')
+	// every member can vote on it; the vote opens with the phone's secret
+	assert.ok(context.bob.receivedPoll(inGroup.id))
+	const voteId = await context.bob.vote({ pollId: inGroup.id, options: ['Curry'] })
+	const [vote] = await upsertOf(client, voteId)
+	assert.equal(decryptVote(vote!, { id: inGroup.id, secret: inGroup.messageSecret }, OWNER_LID_JID, context.bob.lidJid), [sha256('Curry')])
+	// a second poll in the same group: skmsg only, the sender key is known
+	const again = await context.fake.phone.createPoll({ chatId: group, question: 'Dessert?', options: ['Yes', 'No'], selectableCount: 1 })
+	const [againUpsert] = await upsertOf(client, again.id)
+	assert.is(againUpsert?.message.message?.pollCreationMessageV3?.name, 'Dessert?')
+
+	for (const addressing of ['pn', 'lid'] as const) {
+		const direct = await context.fake.phone.createPoll({ chatId: context.alice.pnJid, question: `1:1 ${addressing}?`, options: ['A', 'B'], selectableCount: 1, addressing })
+		const [upsert] = await upsertOf(client, direct.id)
+		assert.is(upsert?.message.key.fromMe, true, `${addressing}: fromMe`)
+		assert.is(upsert?.message.key.remoteJid, addressing === 'pn' ? context.alice.pnJid : context.alice.lidJid, `${addressing}: the chat is the recipient`)
+		assert.is(upsert?.message.message?.pollCreationMessageV3?.name, `1:1 ${addressing}?`, `${addressing}: the DeviceSentMessage is unwrapped`)
+		assert.ok(Buffer.from(upsert?.message.message?.messageContextInfo?.messageSecret ?? []).equals(direct.messageSecret))
+		assert.is((await context.fake.waitForReceipt(direct.id)).type, 'sender')
+		const id = await context.alice.vote({ pollId: direct.id, options: ['B'] })
+		const [directVote] = await upsertOf(client, id)
+		assert.equal(decryptVote(directVote!, { id: direct.id, secret: direct.messageSecret }, OWNER_LID_JID, context.alice.lidJid), [sha256('B')])
+	}
+	assert.is(context.fake.phone.createdPolls.length, 4)
+})
+
+FakeWa('three contacts flooding 1:1 votes at once: every one decrypts, no retry receipt', async context => {
+	const client = await linked(context)
+	const senders = [context.alice, context.bob, context.carol]
+	// each contact first hears from the client, so it answers on a session the client started
+	for (const contact of senders) {
+		await client.sock.sendMessage(contact.pnJid, { text: 'hi' })
+	}
+	await until(() => (senders.every(contact => contact.inbox.length > 0) ? true : undefined), 'the texts reach the contacts')
+	const ids: string[][] = await Promise.all(
+		senders.map(async contact => {
+			const sent: string[] = []
+			for (let i = 0; i < 40; i++) {
+				sent.push(await contact.vote({ pollId: `JUNK${i}`, raw: { encPayload: randomBytes(50), encIv: randomBytes(12) } }))
+			}
+			return sent
+		})
+	)
+	for (const id of ids.flat()) {
+		await upsertOf(client, id)
+	}
+	const retries = context.fake.receipts.filter(receipt => receipt.type === 'retry').length
+	assert.is(retries, 0, `${retries} retry receipts: the client could not decrypt some votes`)
+	assert.ok(ids.flat().every(id => context.fake.receipts.some(receipt => receipt.id === id && receipt.type !== 'retry')))
+})
+
+FakeWa('a linked-profiles notification makes the client emit lid-mapping.update', async context => {
+	const client = await linked(context)
+	const mappings: BaileysEventMap['lid-mapping.update'][] = []
+	client.sock.ev.on('lid-mapping.update', mapping => mappings.push(mapping))
+	const dave = context.fake.addContact({ pn: '15551110004', lid: '80000000004', name: 'Dave' })
+	await context.fake.notifyLidMapping(dave)
+	const mapping = await until(() => mappings[0], 'lid-mapping.update')
+	assert.equal(mapping, { lid: dave.lidJid, pn: dave.pnJid })
+	assert.match(String(await client.sock.signalRepository.lidMapping.getPNForLID(dave.lidJid)), /^15551110004(:0)?@s\.whatsapp\.net$/, 'and stores it')
+})
+
 FakeWa.run()

@@ -62,15 +62,43 @@ export type SendOptions = {
 
 export type VoteOptions = SendOptions & {
 	pollId: string
-	/** option texts; an empty list retracts the vote */
-	options: string[]
+	/** option texts; an empty list retracts the vote (not needed with `raw`) */
+	options?: string[]
 	/** which owner JID goes into the vote's HMAC sign; default: follows `addressing` */
 	creatorJid?: JidKind
 	/** which voter JID goes into the sign and the GCM aad; default: follows `addressing` */
 	voterJid?: JidKind
 	senderTimestampMs?: number
-	/** needed only when this contact never received the poll */
+	/** needed only when this contact never received the poll (and no `raw` is given) */
 	messageSecret?: Uint8Array
+	/**
+	 * Send these bytes as the vote instead of encrypting one: another voter's ciphertext
+	 * (see `votesSent` / `sealVote`), or junk. No secret is needed.
+	 */
+	raw?: { encPayload: Uint8Array; encIv: Uint8Array }
+	/**
+	 * Wrap the pollUpdateMessage as WhatsApp does in some chats: `ephemeral` =
+	 * `ephemeralMessage` (disappearing messages on), `viewOnce` = `viewOnceMessageV2`,
+	 * `edited` = `editedMessage`. Default: bare.
+	 */
+	wrap?: VoteWrap
+}
+
+export type VoteWrap = 'ephemeral' | 'viewOnce' | 'edited'
+
+/** What `sealVote` builds: the vote's encrypted payload and IV, as they go on the wire. */
+export type SealedVote = { encPayload: Buffer; encIv: Buffer }
+
+/** A vote this contact sent (`votesSent`): its message id and the exact bytes of its vote. */
+export type VoteRecord = SealedVote & {
+	id: string
+	pollId: string
+	/** the group, or undefined for the 1:1 chat with the owner */
+	chatId?: string
+	/** option texts, when the fake encrypted the vote itself (not for `raw`) */
+	options?: string[]
+	senderTimestampMs: number
+	wrap?: VoteWrap
 }
 
 export class FakeContact extends Participant {
@@ -83,8 +111,8 @@ export class FakeContact extends Participant {
 	readonly polls = new Map<string, ReceivedPoll>()
 	/** every message this contact decrypted from the client, in order */
 	readonly inbox: proto.Message[] = []
-	/** `group|companion|senderJid` our sender key was distributed to */
-	private readonly senderKeySent = new Set<string>()
+	/** every vote this contact sent, in order, with its encPayload / encIv */
+	readonly votesSent: VoteRecord[] = []
 
 	constructor(
 		spec: { pn: string; lid: string; name: string },
@@ -107,34 +135,59 @@ export class FakeContact extends Participant {
 		return this.polls.get(pollId)
 	}
 
-	/** Encrypts and delivers a vote; resolves with the vote message's id. */
-	async vote(options: VoteOptions): Promise<string> {
+	/**
+	 * Encrypts a vote as `vote()` would (same options, same defaults) without sending it: its
+	 * bytes can be sent later with `vote({ raw })`, by this contact or, copied, by another.
+	 */
+	sealVote(options: VoteOptions): SealedVote {
 		const poll = this.polls.get(options.pollId)
 		const messageSecret = options.messageSecret ?? poll?.messageSecret
 		if (!messageSecret) {
 			throw new Error(`${this.name} never received poll ${options.pollId}: pass messageSecret`)
 		}
+		if (!options.options) {
+			throw new Error('a vote needs options (or raw bytes)')
+		}
+		const group = this.groupFor(options.chatId ?? (poll?.isGroup ? poll.chatId : undefined))
+		const addressing = options.addressing ?? group?.addressingMode ?? 'lid'
+		return encryptPollVote(options.options, {
+			pollMsgId: options.pollId,
+			pollCreatorJid: this.ownerJid(options.creatorJid ?? addressing),
+			voterJid: this.jid(options.voterJid ?? addressing),
+			messageSecret
+		})
+	}
+
+	/** Encrypts (or takes `raw`) and delivers a vote; resolves with the vote message's id. */
+	async vote(options: VoteOptions): Promise<string> {
+		const poll = this.polls.get(options.pollId)
 		const chatId = options.chatId ?? (poll?.isGroup ? poll.chatId : undefined)
 		const group = this.groupFor(chatId)
 		const addressing = options.addressing ?? group?.addressingMode ?? 'lid'
 		const creatorJid = this.ownerJid(options.creatorJid ?? addressing)
-		const voterJid = this.jid(options.voterJid ?? addressing)
-		const vote = encryptPollVote(options.options, {
-			pollMsgId: options.pollId,
-			pollCreatorJid: creatorJid,
-			voterJid,
-			messageSecret
-		})
-		const message: proto.IMessage = {
-			pollUpdateMessage: {
-				pollCreationMessageKey: group
-					? { remoteJid: group.jid, fromMe: false, id: options.pollId, participant: creatorJid }
-					: { remoteJid: this.ownerJid(addressing), fromMe: false, id: options.pollId },
-				vote,
-				senderTimestampMs: options.senderTimestampMs ?? Date.now()
-			}
+		const vote: SealedVote = options.raw
+			? { encPayload: Buffer.from(options.raw.encPayload), encIv: Buffer.from(options.raw.encIv) }
+			: this.sealVote({ ...options, chatId: group?.jid, addressing })
+		const senderTimestampMs = options.senderTimestampMs ?? Date.now()
+		const pollUpdateMessage: proto.Message.IPollUpdateMessage = {
+			pollCreationMessageKey: group
+				? { remoteJid: group.jid, fromMe: false, id: options.pollId, participant: creatorJid }
+				: { remoteJid: this.ownerJid(addressing), fromMe: false, id: options.pollId },
+			vote,
+			senderTimestampMs
 		}
-		return this.send(message, 'poll', { ...options, chatId: group?.jid, addressing })
+		const id = await this.send(wrapMessage({ pollUpdateMessage }, options.wrap), 'poll', { ...options, chatId: group?.jid, addressing })
+		this.votesSent.push({
+			id,
+			pollId: options.pollId,
+			chatId: group?.jid,
+			options: options.raw ? undefined : options.options,
+			encPayload: vote.encPayload,
+			encIv: vote.encIv,
+			senderTimestampMs,
+			wrap: options.wrap
+		})
+		return id
 	}
 
 	/** A plain text message, e.g. so the client learns this contact's push name. */
@@ -224,36 +277,35 @@ export class FakeContact extends Participant {
 			: { participant: this.pnJid, participant_lid: this.lidJid, addressing_mode: 'pn' }
 	}
 
-	/**
-	 * `<message from=GROUP participant=...>` with our sender key distribution (pkmsg/msg) the
-	 * first time this device hears from us in the group, then the skmsg itself.
-	 */
-	private async groupEnvelope(
+	/** `<message from=GROUP participant=...>`: our sender key distribution when needed, then the skmsg. */
+	private groupEnvelope(
 		device: CompanionDevice,
 		group: FakeGroup,
 		message: proto.IMessage,
 		meta: EnvelopeMeta & { resendSenderKey: boolean }
 	): Promise<BinaryNode> {
-		const senderJid = this.jid(meta.addressing)
-		const { ciphertext, senderKeyDistributionMessage } = await this.signal.encryptGroup(group.jid, senderJid, message)
-		const content: BinaryNode[] = []
-		const sentKey = `${group.jid}|${this.companionJid(device)}|${senderJid}`
-		if (meta.resendSenderKey || !this.senderKeySent.has(sentKey)) {
-			const direct = await this.encryptFor(device, {
-				senderKeyDistributionMessage: {
-					groupId: group.jid,
-					axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage
-				}
-			})
-			content.push(node('enc', { v: 2, type: direct.type }, direct.ciphertext))
-			this.senderKeySent.add(sentKey)
-		}
-		content.push(node('enc', { v: 2, type: 'skmsg' }, ciphertext))
-		return node(
-			'message',
-			{ from: group.jid, ...this.participantAttrs(meta.addressing), id: meta.id, t: meta.t, type: meta.type, notify: meta.pushName },
-			content
+		return this.senderKeyMessage(
+			device,
+			group.jid,
+			this.jid(meta.addressing),
+			message,
+			{ ...this.participantAttrs(meta.addressing), id: meta.id, t: meta.t, type: meta.type, notify: meta.pushName },
+			meta.resendSenderKey
 		)
+	}
+}
+
+/** The message inside the wrapper WhatsApp uses for disappearing, view-once or edited messages. */
+function wrapMessage(message: proto.IMessage, wrap: VoteWrap | undefined): proto.IMessage {
+	switch (wrap) {
+		case undefined:
+			return message
+		case 'ephemeral':
+			return { ephemeralMessage: { message } }
+		case 'viewOnce':
+			return { viewOnceMessageV2: { message } }
+		case 'edited':
+			return { editedMessage: { message } }
 	}
 }
 

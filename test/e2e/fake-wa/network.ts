@@ -1,5 +1,6 @@
 /** What a simulated phone (owner or contact) needs from the fake server to send stanzas. */
 import type { BinaryNode } from '@whiskeysockets/baileys'
+import type { FakeContact } from './contact.ts'
 import type { CompanionDevice } from './devices.ts'
 import type { FakeGroup } from './group.ts'
 
@@ -18,6 +19,8 @@ export interface Network {
 	/** hands a stanza encrypted for `device` to that device's connection (or the offline queue) */
 	deliver(stanza: BinaryNode, device: CompanionDevice, options?: DeliverOptions): void
 	group(jid: string): FakeGroup | undefined
+	/** a contact by phone number, LID or either JID */
+	contact(id: string): FakeContact | undefined
 	newMessageId(): string
 	/**
 	 * How to send message `id` again, freshly encrypted for `device`, if the client asks with a

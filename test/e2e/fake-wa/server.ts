@@ -23,7 +23,7 @@ import { historySyncMessage } from './history.ts'
 import { InboundRouter } from './inbound.ts'
 import { answerIq, isPassiveActive } from './iq-handlers.ts'
 import type { IqHost } from './iq-handlers.ts'
-import { decodeJid, groupJid, lidJid, SERVER_JID, userPart } from './jids.ts'
+import { decodeJid, groupJid, lidJid, pnJid, SERVER_JID, userPart } from './jids.ts'
 import type { DeliverOptions, Network } from './network.ts'
 import type { FinishedHandshake } from './noise.ts'
 import { PairingFlows } from './pair-flow.ts'
@@ -329,6 +329,29 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	/** Resolves when every message the client sent so far has been opened by the recipients. */
 	settled(): Promise<void> {
 		return this.inbound.settled()
+	}
+
+	/**
+	 * WhatsApp's `NotificationLinkedProfilesUpdates` (a `<notification type=mex>`): rc14 stores
+	 * the LID↔PN pair and emits `lid-mapping.update`, the only way a server-side notice makes it
+	 * do so (a LID-addressed message with `sender_pn` stores a mapping without the event).
+	 * Sent to the ready connection at once; resolves with the notification id once the client
+	 * acknowledged it.
+	 */
+	async notifyLidMapping(user: { lid: string; pn: string }, options: WaitOptions = {}): Promise<string> {
+		const connection = this.readyConnection()
+		if (!connection) {
+			throw new Error('no ready client connection to notify')
+		}
+		const id = this.newMessageId()
+		const payload = { data: { xwa2_notify_linked_profiles: { jid: lidJid(userPart(user.lid)), added_profiles: [pnJid(userPart(user.pn))] } } }
+		connection.send(
+			node('notification', { from: SERVER_JID, type: 'mex', id, t: unixSeconds() }, [
+				node('update', { op_name: 'NotificationLinkedProfilesUpdates' }, Buffer.from(JSON.stringify(payload)))
+			])
+		)
+		await this.waitFor(() => (this.recorder.acks.some(ack => ack.id === id) ? true : undefined), `an ack for notification ${id}`, options)
+		return id
 	}
 
 	// ---- fault injection ------------------------------------------------------------------

@@ -57,13 +57,23 @@ export function bundleNode(jid: string, bundle: PreKeyBundle): BinaryNode {
 	return { tag: 'user', attrs: { jid }, content }
 }
 
+/**
+ * Signal state is order-sensitive, and every operation of every peer in this process runs one
+ * after another, not just those of one peer: libsignal queues session work in a process-wide
+ * bucket per remote address (here, the same companion address for every peer), and a queued
+ * job runs in the async context of whoever started that bucket's executor. Two peers writing
+ * to the companion at once would run one peer's session work inside the other's (or its own
+ * earlier, finished) Baileys key transaction: stale session reads, lost writes, and messages
+ * the companion cannot decrypt ("Key used already", "No matching sessions"). One chain for all
+ * peers lets each bucket drain before the next operation starts.
+ */
+let signalTail: Promise<unknown> = Promise.resolve()
+
 export class SignalPeer {
 	readonly creds: AuthenticationCreds = initAuthCreds()
 	readonly repo: SignalRepositoryWithLIDStore
 	private readonly keys: SignalKeyStoreWithTransaction = makeMemoryKeyStore()
 	private nextPreKeyId = 1
-	/** Signal state is order-sensitive: every operation of one peer runs one after another. */
-	private tail: Promise<unknown> = Promise.resolve()
 
 	constructor() {
 		this.repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(
@@ -156,8 +166,8 @@ export class SignalPeer {
 	}
 
 	private serial<T>(work: () => Promise<T>): Promise<T> {
-		const run = this.tail.then(work, work)
-		this.tail = run.catch(() => undefined)
+		const run = signalTail.then(work, work)
+		signalTail = run.catch(() => undefined)
 		return run
 	}
 }

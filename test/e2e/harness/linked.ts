@@ -1,4 +1,4 @@
-import { startFakeWhatsApp, type FakeContact, type FakeWhatsApp, type FakeWhatsAppOptions } from '../fake-wa/index.ts'
+import { startFakeWhatsApp, type ContactSpec, type FakeContact, type FakeWhatsApp, type FakeWhatsAppOptions } from '../fake-wa/index.ts'
 import { pairByQr } from './pair.ts'
 import { startServer, tempDir, type ServerProcess } from './server-process.ts'
 
@@ -8,6 +8,8 @@ export interface LinkedGroup {
   bob: FakeContact
   server: ServerProcess
   dataDir: string
+  /** the extra group members of LinkedGroupSpec.members, in order */
+  members: FakeContact[]
 }
 
 export interface LinkedGroupSpec {
@@ -17,6 +19,12 @@ export interface LinkedGroupSpec {
   bob: { pn: string; lid: string }
   group: { id: string; subject: string }
   dataDirPrefix: string
+  /** a data directory to use instead of a fresh temporary one */
+  dataDir?: string
+  /** more contacts, members of the group too */
+  members?: ContactSpec[]
+  /** extra environment for the server (LOG_LEVEL is info unless set here) */
+  env?: Record<string, string>
 }
 
 /**
@@ -27,10 +35,11 @@ export async function startLinkedGroup(spec: LinkedGroupSpec): Promise<LinkedGro
   const fake = await startFakeWhatsApp(spec.fake)
   const alice = fake.addContact({ ...spec.alice, name: 'Alice' })
   const bob = fake.addContact({ ...spec.bob, name: 'Bob' })
-  fake.addGroup({ ...spec.group, participants: [alice, bob] })
-  const dataDir = tempDir(spec.dataDirPrefix)
-  const server = await startServer({ waWsUrl: fake.url, dataDir, env: { LOG_LEVEL: 'info' } })
+  const members = (spec.members ?? []).map((m) => fake.addContact(m))
+  fake.addGroup({ ...spec.group, participants: [alice, bob, ...members] })
+  const dataDir = spec.dataDir ?? tempDir(spec.dataDirPrefix)
+  const server = await startServer({ waWsUrl: fake.url, dataDir, env: { LOG_LEVEL: 'info', ...spec.env } })
   await pairByQr(server, fake)
   await fake.waitForInitialSync({ timeoutMs: 20_000 })
-  return { fake, alice, bob, server, dataDir }
+  return { fake, alice, bob, server, dataDir, members }
 }
