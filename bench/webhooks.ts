@@ -237,6 +237,7 @@ async function ingestOnce(url: string, attached: boolean, log: (s: string) => vo
     const start = performance.now()
     await Promise.all(votes.map((v) => b.engine.ingestVote(v.raw)))
     const rate = votes.length / ((performance.now() - start) / 1000)
+    await outbox?.backlog() // fans out what the vote path appended, so the events can be counted
     const events = attached ? (b.db.prepare('SELECT count(*) FROM outbox_event').raw(true).get() as [number])[0] : 0
     if (attached && events < votes.length * 0.8) throw new Error(`only ${events} events for ${votes.length} votes`)
     unwake?.()

@@ -13,8 +13,9 @@ import { rig, sentPoll, tempDir, vote, voter, type Rig } from './fixtures.ts'
 const alice = voter(1)
 const bob = voter(2)
 
-/** The events written so far, oldest first, as their bodies. */
-function written(r: Rig): Array<{ type: string; data: Record<string, any> }> {
+/** The events written so far, oldest first, as their bodies (after the outbox fanned its batches out). */
+async function written(r: Rig): Promise<Array<{ type: string; data: Record<string, any> }>> {
+  await r.outbox!.backlog()
   return (r.db.prepare('SELECT body FROM outbox_event ORDER BY seq').raw(true).all() as Array<[string]>).map(([b]) => JSON.parse(b))
 }
 
@@ -34,7 +35,7 @@ events('a vote, a change, a repeat, a late vote and a retraction: one poll.vote 
   await r.engine.ingestVote(vote(p, alice, { choose: ['Green', 'Blue'], ts: 3000 }))
   await r.engine.ingestVote(vote(p, alice, { choose: ['Red'], ts: 1500 }))
   await r.engine.ingestVote(vote(p, alice, { choose: [], ts: 4000 }))
-  const votes = written(r).filter((e) => e.type === 'poll.vote').map((e) => e.data)
+  const votes = (await written(r)).filter((e) => e.type === 'poll.vote').map((e) => e.data)
   assert.equal(votes.map((d) => [d.selected, d.previous]), [
     [['Red'], null],
     [['Blue', 'Green'], ['Red']],
@@ -55,7 +56,7 @@ events('several voters in one batch: each event carries the results right after 
     r.engine.ingestVote(vote(p, bob, { choose: ['Red'], ts: 1000 })),
     r.engine.ingestVote(vote(p, alice, { choose: ['Blue'], ts: 2000 })),
   ])
-  assert.equal(written(r).filter((e) => e.type === 'poll.vote').map((e) => [e.data.voter, e.data.results]), [
+  assert.equal((await written(r)).filter((e) => e.type === 'poll.vote').map((e) => [e.data.voter, e.data.results]), [
     [alice.pn, { Red: 1, Blue: 0, Green: 0 }],
     [bob.pn, { Red: 2, Blue: 0, Green: 0 }],
     [alice.pn, { Red: 1, Blue: 1, Green: 0 }],
@@ -67,7 +68,7 @@ events('poll.sent when the poll goes out; poll.vote.rejected with the reason', a
   const p = await sentPoll(r.engine, ['Yes', 'No'], 1)
   await r.engine.ingestVote(vote(p, alice, { choose: ['Yes', 'No'], ts: 1000 }))
   await r.engine.ingestVote(vote(p, bob, { choose: [optionHashBytes('Maybe')], ts: 1000 }))
-  const all = written(r)
+  const all = (await written(r))
   assert.equal(all.map((e) => e.type), ['poll.sent', 'poll.vote.rejected', 'poll.vote.rejected'])
   assert.equal(all[0]!.data.poll.options, ['Yes', 'No'])
   assert.equal(all.slice(1).map((e) => [e.data.voter, e.data.reason]), [[alice.pn, 'too_many_options'], [bob.pn, 'unknown_option']])
@@ -77,7 +78,7 @@ events('nobody listening: no event is built or written', async () => {
   const r = await rig({ outbox: true })
   const p = await sentPoll(r.engine)
   await r.engine.ingestVote(vote(p, alice, { choose: ['Red'], ts: 1000 }))
-  assert.equal(r.db.prepare('SELECT count(*) FROM outbox_event').raw(true).get(), [0])
+  assert.equal(r.db.prepare('SELECT (SELECT count(*) FROM outbox_event) + (SELECT count(*) FROM outbox_batch)').raw(true).get(), [0])
 })
 
 events('a commit that fails writes no event; the redelivered vote writes exactly one', async () => {
@@ -92,10 +93,10 @@ events('a commit that fails writes no event; the redelivered vote writes exactly
     for (let i = 0; i < 20; i++) await r.engine.ingestVote(vote(p, voter(10 + i), { choose: ['Red'], ts: 1000 + i })).catch((e) => failed.push(e))
     assert.ok(failed.length > 0)
     const journaled = (db.prepare("SELECT count(*) FROM vote_journal WHERE state = 'ok'").raw(true).get() as [number])[0]
-    assert.is(written(r).filter((e) => e.type === 'poll.vote').length, journaled, 'an event for each committed vote, none for the others')
+    assert.is((await written(r)).filter((e) => e.type === 'poll.vote').length, journaled, 'an event for each committed vote, none for the others')
     db.exec('PRAGMA max_page_count = 1073741823')
     for (let i = 0; i < 20; i++) await r.engine.ingestVote(vote(p, voter(10 + i), { choose: ['Red'], ts: 1000 + i }))
-    const ids = written(r).filter((e) => e.type === 'poll.vote').map((e) => e.data.voter)
+    const ids = (await written(r)).filter((e) => e.type === 'poll.vote').map((e) => e.data.voter)
     assert.is(ids.length, 20)
     assert.is(new Set(ids).size, 20, 'one event per voter')
     await r.engine.close()
