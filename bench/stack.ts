@@ -120,7 +120,7 @@ async function sendAll(plan: Planned[][], pollId: string): Promise<void> {
 
 async function decrypted(s: Spawned): Promise<number> {
   const text = await (await fetch(`${s.url}/metrics`)).text()
-  return Number(text.match(/^pollwire_votes_decrypted_total (\d+)/m)?.[1] ?? 0)
+  return Number(text.match(/^pollwire_votes_decrypted_total\{account="default"\} (\d+)/m)?.[1] ?? 0)
 }
 
 /** Polls `probe` (a failure counts as not yet) until it returns a value. */

@@ -59,3 +59,26 @@ export interface Session {
   /** AccountError 'already_linked' or 'not_connected' when no pairing is under way */
   requestPairingCode(phoneNumber: string): Promise<string>
 }
+
+/** One account as GET /accounts lists it. */
+export interface AccountSummary {
+  id: string
+  status: PublicStatus
+  /** set only while ready */
+  user: WaUser | null
+}
+
+/**
+ * The server's accounts, for the /accounts handlers (API.md, "Several accounts"). `default`
+ * always exists and is never removed.
+ */
+export interface AccountsAdmin {
+  list(): AccountSummary[]
+  /** registers the account, builds it and starts its pairing; null when the id is taken */
+  add(id: string): Promise<AccountSummary | null>
+  /**
+   * Logs the account out (unlinking the device when connected), deletes its credentials and
+   * chats, and with `purge` its polls and votes too; false when there is no such account.
+   */
+  remove(id: string, purge: boolean): Promise<boolean>
+}

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Session } from './account.ts'
+import type { AccountsAdmin, Session } from './account.ts'
 import type { PollReader } from './polls.ts'
 import type { WebhooksAdmin } from './webhooks.ts'
 
@@ -50,9 +50,16 @@ export interface Context {
   qrSvg?: QrRenderer
   /** the webhook endpoints and deliveries; absent when the runtime has no outbox */
   webhooks?: WebhooksAdmin
+  /** the server's accounts (GET/POST/DELETE /accounts); absent when the runtime serves one */
+  accounts?: AccountsAdmin
 }
 
 export type Handler = (req: Request, ctx: Context) => Response | Promise<Response>
 
-/** One line of the route table (handlers/index.ts). `public` routes skip the API token. */
-export interface Route { method: string; path: string; handler: Handler; public?: boolean }
+/**
+ * One line of the route table (handlers/index.ts). `public` routes skip the API token. Every
+ * route is served for the `default` account at its path and for each account under
+ * `/accounts/:account` + path, with that account's session and polls; `global` routes (the
+ * server's own: health, metrics, webhooks, the accounts themselves) only at their path.
+ */
+export interface Route { method: string; path: string; handler: Handler; public?: boolean; global?: boolean }

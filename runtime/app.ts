@@ -9,7 +9,9 @@ import { createWebhooksAdmin } from '../core/webhooks/admin.ts'
 import { createDeliveryWorker } from '../core/webhooks/worker.ts'
 import { routes } from '../handlers/index.ts'
 import type { Store } from '../store/ports.ts'
+import { openPostgresStore } from '../store/postgres/index.ts'
 import { openSqliteStore } from '../store/sqlite/index.ts'
+import { createAccountPool } from './accounts.ts'
 import { callerRules, refuseCaller } from './caller-guard.ts'
 import type { Config } from './config.ts'
 import { createHttpServer } from './http-app.ts'
@@ -24,12 +26,14 @@ export interface App {
   server: Server
   /** a webhook secret made at this start (WEBHOOK_URL without WEBHOOK_SECRET), to show once on the terminal */
   generatedWebhookSecret: string | null
-  /** the linked accounts by id (only `default` today) */
+  /** the linked accounts by id, `default` first (POST /accounts adds, DELETE /accounts/:id removes) */
   accounts: ReadonlyMap<string, Account>
   /** the `default` account's session and events: what the GUI's unprefixed paths serve */
   session: Connection
   emitter: Emitter
   metrics: Metrics
+  /** connects every account: `default` at once, the others staggered (runtime/accounts.ts) */
+  start(): void
   /**
    * Stops WhatsApp, drains the vote engines and closes the store first, then Socket.IO and HTTP
    * (a request still open after a short grace is cut), and gives DATA_DIR back.
@@ -44,59 +48,73 @@ const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url))
 
 /** Wires the store, the accounts and the HTTP + Socket.IO server together. */
 export async function createApp(config: Config, log: Logger, createSocket: SocketFactory = createBaileysSocket): Promise<App> {
-  const store: Store = openSqliteStore({ dataDir: config.dataDir, log })
-  let account: Account
-  const metrics = createMetrics({ stats: () => account.polls.stats(), webhookBacklog: () => store.outbox.backlog() })
+  // PostgreSQL past one machine (DATABASE_URL), the embedded SQLite file otherwise.
+  const store: Store = config.databaseUrl
+    ? await openPostgresStore({ url: config.databaseUrl, log })
+    : openSqliteStore({ dataDir: config.dataDir, log })
+  const metrics = createMetrics({
+    stats: () => Object.fromEntries([...pool.accounts].map(([id, a]) => [id, a.polls.stats()])),
+    webhookBacklog: () => store.outbox.backlog(),
+  })
+  const socketFactory = withLogLevel(createSocket, baileysLevel(config, log))
+  // Every account is one call of the same factory over its own slice of the one store.
+  const pool = createAccountPool({
+    store, metrics, log: log.child({ module: 'accounts' }),
+    build: (id) => createAccount({
+      id, store: store.account(id), log, metrics: metrics.account(id), webhooks: store.outbox,
+      createSocket: socketFactory, waWebSocketUrl: config.waWsUrl,
+    }),
+  })
   let generatedWebhookSecret: string | null
   try {
     ;({ generatedSecret: generatedWebhookSecret } = await setupEnvEndpoints({
       env: { WEBHOOK_URL: config.webhooks.urls.join(','), WEBHOOK_SECRET: config.webhooks.secret }, dataDir: config.dataDir, outbox: store.outbox,
     }))
-    account = await createAccount({
-      id: 'default', store: store.account('default'), log, metrics, webhooks: store.outbox,
-      createSocket: withLogLevel(createSocket, baileysLevel(config, log)), waWebSocketUrl: config.waWsUrl,
-    })
+    await pool.load()
   } catch (err) {
+    await pool.close().catch(() => undefined)
     await store.close()
     throw err
   }
-  const accounts = new Map([[account.id, account]])
-  // Delivery runs beside the vote path: a commit that wrote events only wakes it.
+  const account = pool.get('default')!
+  // Delivery runs beside the vote path: a commit that wrote events only wakes it. Any account's
+  // vote burst makes it wait, at most a couple of seconds per round (core/webhooks/worker.ts).
   const worker = createDeliveryWorker({
     outbox: store.outbox, log: log.child({ module: 'webhooks' }), retryForMs: config.webhooks.retryForMs,
-    yieldTo: () => [...accounts.values()].some((a) => a.polls.busy()),
+    yieldTo: () => { for (const a of pool.accounts.values()) if (a.polls.busy()) return true; return false },
     metrics: { delivery: (outcome) => metrics.webhookDelivery(outcome) },
   })
   const unwake = store.outbox.onAppend(() => worker.wake())
   await worker.start()
-  const unwatch = metrics.watch(account.emitter)
   const dispatch = createRouter(routes, {
     session: account.session, polls: account.polls, store: store.health, log, metrics, qrSvg: createQrRenderer(),
     webhooks: createWebhooksAdmin({ outbox: store.outbox, worker }),
+    accounts: pool,
   }, {
     guard: createTokenGuard(config.apiToken),
     observe: metrics.observeHttp,
+    account: (id) => pool.get(id),
   })
   const callers = callerRules(config)
   const server = createHttpServer(dispatch, WEB_ROOT, (caller) => refuseCaller(caller, callers))
   const io = attachSocketIo(server, {
     session: account.session, polls: account.polls, emitter: account.emitter, log: log.child({ module: 'socket.io' }),
-    apiToken: config.apiToken, corsOrigins: config.corsOrigins, hosts: callers.hosts,
+    apiToken: config.apiToken, corsOrigins: config.corsOrigins, hosts: callers.hosts, accounts: pool,
   })
 
   return {
     server,
     generatedWebhookSecret,
-    accounts,
+    accounts: pool.accounts,
     session: account.session,
     emitter: account.emitter,
     metrics,
+    start: () => pool.startAll(),
     async shutdown() {
-      unwatch()
       // The store first: an open HTTP request (a half-sent body) must not keep votes undrained
       // and the database open until a force timer kills the process.
       try {
-        for (const a of accounts.values()) await a.close()
+        await pool.close()
         unwake()
         await worker.stop()
       } finally {

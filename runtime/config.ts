@@ -20,6 +20,8 @@ export interface Config {
   allowedHosts: string[]
   /** WEBHOOK_URL (normalised), WEBHOOK_SECRET (checked; generated at first start when unset), WEBHOOK_RETRY_FOR */
   webhooks: { urls: string[]; secret?: string; retryForMs: number }
+  /** DATABASE_URL: PostgreSQL instead of the embedded SQLite; it may hold a password, so it is never logged */
+  databaseUrl?: string
 }
 
 export class ConfigError extends Error {}
@@ -57,10 +59,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (secretBad) problems.push(`WEBHOOK_SECRET ${secretBad}`)
   const retryText = env.WEBHOOK_RETRY_FOR?.trim() || '86400'
   if (!/^\d{1,7}$/.test(retryText) || Number(retryText) < 1) problems.push(`WEBHOOK_RETRY_FOR must be a number of seconds (1 or more), got "${env.WEBHOOK_RETRY_FOR}"`)
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined
+  // Named without the URL itself: it may carry a password.
+  if (databaseUrl && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL')
   if (problems.length) throw new ConfigError(`invalid configuration:\n- ${problems.join('\n- ')}`)
   return {
     port, host, dataDir: env.DATA_DIR?.trim() || './data', apiToken, logLevel, baileysLogLevel, waWsUrl, corsOrigins, allowedHosts,
     webhooks: { urls: webhookUrls, secret: webhookSecret, retryForMs: Number(retryText) * 1000 },
+    ...(databaseUrl ? { databaseUrl } : {}),
   }
 }
 

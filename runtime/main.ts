@@ -3,7 +3,7 @@ import qrcode from 'qrcode-terminal'
 import { createApp, type App } from './app.ts'
 import { ConfigError, isLoopback, parseConfig, type Config } from './config.ts'
 import { routeConsole } from './console-guard.ts'
-import { dataDirProblem, listenProblem } from './start-errors.ts'
+import { databaseProblem, dataDirProblem, listenProblem } from './start-errors.ts'
 
 /** A bad config or a failed start: one line for a person on stderr, exit 1, no stack trace. */
 function fail(line: string): never {
@@ -29,7 +29,7 @@ let app: App
 try {
   app = await createApp(config, log)
 } catch (err) {
-  const line = dataDirProblem(err, config.dataDir)
+  const line = config.databaseUrl ? databaseProblem(err) : dataDirProblem(err, config.dataDir)
   if (line === null) log.fatal({ err }, 'start failed')
   fail(line ?? `start failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
 }
@@ -51,7 +51,7 @@ app.server.listen(config.port, config.host, () => {
   const addr = app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   log.info({ host: config.host, port }, 'pollwire listening')
-  app.session.start()
+  app.start()
 })
 
 let closing = false

@@ -5,11 +5,20 @@ import type { VoteMetrics } from '../core/votes/metrics.ts'
 
 export type { VoteMetrics }
 
-export interface Metrics extends VoteMetrics {
+/**
+ * The server's metrics. Every series about an account carries `account` (its id; `default` for
+ * the GUI's account): votes, polls, the journal, connection state and reconnects. HTTP requests
+ * and webhook deliveries are the server's own and carry none.
+ */
+export interface Metrics {
+  /** the vote engine's hooks for one account */
+  account(id: string): VoteMetrics
   /** the router's `observe` hook */
   observeHttp(route: string, method: string, status: number): void
-  /** counts polls and reconnects from the session's events; returns the remover */
-  watch(emitter: Emitter): () => void
+  /** counts polls and reconnects from one account's events; returns the remover */
+  watch(emitter: Emitter, account: string): () => void
+  /** drops every series of an account that was removed */
+  forget(account: string): Promise<void>
   /** a webhook delivery attempt's outcome (the delivery worker's metrics hook) */
   webhookDelivery(outcome: 'delivered' | 'retry' | 'failed'): void
   /** the exposition text for GET /metrics */
@@ -30,7 +39,8 @@ export interface JournalStats {
 }
 
 export interface MetricsDeps {
-  stats(): JournalStats
+  /** each linked account's journal state, by account id */
+  stats(): Record<string, JournalStats>
   /** pending webhook deliveries per endpoint, read at scrape time */
   webhookBacklog?(): Promise<Record<string, number>>
   /** process CPU, memory, event loop lag; off in tests that compare whole outputs */
@@ -55,38 +65,45 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     return reason
   }
 
-  const received = new Counter({ name: 'pollwire_votes_received_total', help: 'Votes journaled, by where they were seen', labelNames: ['source'], registers })
-  const decrypted = new Counter({ name: 'pollwire_votes_decrypted_total', help: 'Votes decrypted and matched to their poll', registers })
-  const failed = new Counter({ name: 'pollwire_votes_failed_total', help: 'Votes that can never count, by reason', labelNames: ['reason'], registers })
-  const pending = new Counter({ name: 'pollwire_votes_pending_total', help: 'Votes parked until their poll or key is known, by reason', labelNames: ['reason'], registers })
+  const received = new Counter({ name: 'pollwire_votes_received_total', help: 'Votes journaled, by account and where they were seen', labelNames: ['account', 'source'], registers })
+  const decrypted = new Counter({ name: 'pollwire_votes_decrypted_total', help: 'Votes decrypted and matched to their poll, by account', labelNames: ['account'], registers })
+  const failed = new Counter({ name: 'pollwire_votes_failed_total', help: 'Votes that can never count, by account and reason', labelNames: ['account', 'reason'], registers })
+  const pending = new Counter({ name: 'pollwire_votes_pending_total', help: 'Votes parked until their poll or key is known, by account and reason', labelNames: ['account', 'reason'], registers })
   // The journal survives restarts, so these say where every vote ever received stands; the
   // counters above say what happened since this process started, and need the engine's calls.
-  let snapshot: JournalStats | null = null
-  const journal = () => (snapshot ??= deps.stats())
+  let snapshot: Record<string, JournalStats> | null = null
+  const journal = () => Object.entries(snapshot ??= deps.stats())
   new Gauge({
-    name: 'pollwire_journal_votes', help: 'Votes in the journal by state (all time)', labelNames: ['state'], registers,
+    name: 'pollwire_journal_votes', help: 'Votes in the journal by account and state (all time)', labelNames: ['account', 'state'], registers,
     collect() {
-      const s = journal()
-      const pendingAll = Object.values(s.pending).reduce((a, b) => a + b, 0)
-      this.set({ state: 'decrypted' }, s.decrypted)
-      this.set({ state: 'duplicate' }, s.duplicate)
-      this.set({ state: 'rejected' }, s.rejected)
-      this.set({ state: 'pending' }, pendingAll)
+      this.reset()
+      for (const [account, s] of journal()) {
+        const pendingAll = Object.values(s.pending).reduce((a, b) => a + b, 0)
+        this.set({ account, state: 'decrypted' }, s.decrypted)
+        this.set({ account, state: 'duplicate' }, s.duplicate)
+        this.set({ account, state: 'rejected' }, s.rejected)
+        this.set({ account, state: 'pending' }, pendingAll)
+      }
     },
   })
   new Gauge({
-    name: 'pollwire_votes_pending', help: 'Votes waiting right now for their poll or key, by reason', labelNames: ['reason'], registers,
-    collect() { this.reset(); for (const [reason, n] of Object.entries(journal().pending)) this.set({ reason: bounded(reason) }, n) },
+    name: 'pollwire_votes_pending', help: 'Votes waiting right now for their poll or key, by account and reason', labelNames: ['account', 'reason'], registers,
+    collect() {
+      this.reset()
+      for (const [account, s] of journal()) for (const [reason, n] of Object.entries(s.pending)) this.set({ account, reason: bounded(reason) }, n)
+    },
   })
-  new Gauge({ name: 'pollwire_polls', help: 'Polls shown by the API', registers, collect() { this.set(journal().polls) } })
-  const created = new Counter({ name: 'pollwire_polls_created_total', help: 'Polls sent or seen from another device of the account since start', registers })
-  const updates = new Counter({ name: 'pollwire_poll_updates_total', help: 'Tally changes announced to clients', registers })
-  const reconnects = new Counter({ name: 'pollwire_reconnects_total', help: 'Connection attempts to WhatsApp after the first', registers })
-  const state = new Gauge({ name: 'pollwire_connection_state', help: '1 for the current WhatsApp connection state', labelNames: ['state'], registers })
-  for (const s of STATES) state.set({ state: s }, s === 'disconnected' ? 1 : 0)
+  new Gauge({
+    name: 'pollwire_polls', help: 'Polls shown by the API, by account', labelNames: ['account'], registers,
+    collect() { this.reset(); for (const [account, s] of journal()) this.set({ account }, s.polls) },
+  })
+  const created = new Counter({ name: 'pollwire_polls_created_total', help: 'Polls sent or seen from another device of the account since start', labelNames: ['account'], registers })
+  const updates = new Counter({ name: 'pollwire_poll_updates_total', help: 'Tally changes announced to clients, by account', labelNames: ['account'], registers })
+  const reconnects = new Counter({ name: 'pollwire_reconnects_total', help: 'Connection attempts to WhatsApp after the first, by account', labelNames: ['account'], registers })
+  const state = new Gauge({ name: 'pollwire_connection_state', help: '1 for the current WhatsApp connection state of each account', labelNames: ['account', 'state'], registers })
   const http = new Counter({ name: 'pollwire_http_requests_total', help: 'HTTP API requests by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers })
+  const perAccount = [received, decrypted, failed, pending, created, updates, reconnects, state]
 
-  let attempts = 0
   const deliveries = new Counter({ name: 'pollwire_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers })
   new Gauge({
     name: 'pollwire_webhook_backlog', help: 'Webhook deliveries waiting to be sent, by endpoint', labelNames: ['endpoint'], registers,
@@ -96,25 +113,45 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     },
   })
 
+  const hooks = new Map<string, VoteMetrics>()
   return {
-    voteReceived: (source) => received.inc({ source }),
+    account(account) {
+      let h = hooks.get(account)
+      if (!h) {
+        h = {
+          voteReceived: (source) => received.inc({ account, source }),
+          voteDecrypted: () => decrypted.inc({ account }),
+          voteFailed: (reason) => failed.inc({ account, reason: bounded(reason) }),
+          votePending: (reason) => pending.inc({ account, reason: bounded(reason) }),
+        }
+        hooks.set(account, h)
+      }
+      return h
+    },
     webhookDelivery: (outcome) => deliveries.inc({ outcome }),
-    voteDecrypted: () => decrypted.inc(),
-    voteFailed: (reason) => failed.inc({ reason: bounded(reason) }),
-    votePending: (reason) => pending.inc({ reason: bounded(reason) }),
     observeHttp: (route, method, status) => http.inc({ route, method, status: String(status) }),
-    watch(emitter) {
+    watch(emitter, account) {
+      let attempts = 0
+      for (const s of STATES) state.set({ account, state: s }, s === 'disconnected' ? 1 : 0)
+      // Present from the start, at zero: a rate over an account's counters needs its first sample.
+      for (const c of [decrypted, created, updates, reconnects]) c.inc({ account }, 0)
       const offs = [
         emitter.on('status', (s) => {
-          for (const each of STATES) state.set({ state: each }, each === s ? 1 : 0)
+          for (const each of STATES) state.set({ account, state: each }, each === s ? 1 : 0)
           // Every socket the session opens passes through `connecting` (a fresh pairing after
           // logged_out does not), so all but the first are reconnects.
-          if (s === 'connecting' && attempts++ > 0) reconnects.inc()
+          if (s === 'connecting' && attempts++ > 0) reconnects.inc({ account })
         }),
-        emitter.on('poll:new', () => created.inc()),
-        emitter.on('poll:update', () => updates.inc()),
+        emitter.on('poll:new', () => created.inc({ account })),
+        emitter.on('poll:update', () => updates.inc({ account })),
       ]
       return () => { for (const off of offs) off() }
+    },
+    async forget(account) {
+      hooks.delete(account)
+      for (const metric of perAccount) {
+        for (const { labels } of (await metric.get()).values) if (labels.account === account) metric.remove(labels as Record<string, string>)
+      }
     },
     async text() {
       // One engine snapshot per scrape, however many gauges read it.

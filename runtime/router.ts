@@ -23,17 +23,77 @@ export interface RouterOptions {
   guard?: (req: Request) => void
   /** called once per answered request, for metrics */
   observe?: (route: string, method: string, status: number) => void
+  /**
+   * One account's part of the context, by id (undefined when there is no such account). With
+   * it, every route but the `global` ones is also served under `/accounts/:account`.
+   */
+  account?: (id: string) => Pick<Context, 'session' | 'polls'> | undefined
 }
 
 interface Compiled { route: Route; keys: string[]; pattern: RegExp }
 
+type Match = { route: Route; params: Record<string, string> } | 'method' | null
+
+/** `/accounts/<id>/<the rest>`: the rest is a route of that account. */
+const ACCOUNT_PREFIX = /^\/accounts\/([^/]+)(\/.*)$/
+const PREFIX_PATTERN = '/accounts/:account'
 
 /**
- * Static paths are looked up in a map; `:param` paths are compiled once. The router alone
- * turns errors into the contract's `{ success: false, message }` and logs only 5xx.
+ * The one place a request meets its handler. With `opts.account`, a route is served for the
+ * `default` account at its path (the GUI's) and for any account under `/accounts/:account`,
+ * with that account's session and polls in the context; the handlers never know which.
+ * The router alone turns errors into the contract's `{ success: false, message }` and logs only 5xx.
  */
 export function createRouter(routes: Route[], base: BaseContext, opts: RouterOptions = {}) {
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES
+  const direct = matcher(routes)
+  const scoped = matcher(routes.filter((r) => !r.global))
+
+  /** The route at `path`, else an account's route under its prefix (then `account` is its id). */
+  function find(method: string, path: string): { found: Match; account: string | null } {
+    const found = direct(method, path)
+    if (found !== null || !opts.account) return { found, account: null }
+    const m = ACCOUNT_PREFIX.exec(path)
+    if (!m) return { found: null, account: null }
+    return { found: scoped(method, m[2]!), account: safeDecode(m[1]!) }
+  }
+
+  return async function dispatch(req: Request): Promise<Response> {
+    const url = new URL(req.url)
+    const method = req.method === 'HEAD' ? 'GET' : req.method
+    const { found, account } = find(method, url.pathname)
+    const routeName = found && found !== 'method' ? (account === null ? '' : PREFIX_PATTERN) + found.route.path : 'unmatched'
+    let log = base.log.child({ method: req.method, path: url.pathname })
+    let res: Response
+    try {
+      if (found === null) throw new HttpError(404, `no route for ${req.method} ${url.pathname}`)
+      if (found === 'method') throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`)
+      if (!found.route.public) opts.guard?.(req)
+      // After the guard: without the token nobody learns which accounts exist.
+      const scope = account === null ? null : opts.account?.(account)
+      if (account !== null && !scope) throw new HttpError(404, `no account with id ${JSON.stringify(account)}`)
+      if (account !== null) log = log.child({ account })
+      const body = await limitedBody(req, maxBody)
+      // Every body this API takes is JSON; a form or text/plain is what another site's page can send unasked.
+      if (body !== null && body.byteLength > 0 && !isJsonType(req.headers.get('content-type'))) {
+        throw new HttpError(415, 'request body must be application/json (Content-Type: application/json)')
+      }
+      const inner = body === null ? req : new Request(req.url, { method: req.method, headers: req.headers, body })
+      res = await found.route.handler(inner, { ...base, ...scope, log, params: found.params })
+    } catch (err) {
+      res = errorResponse(err, log)
+    }
+    opts.observe?.(routeName, req.method, res.status)
+    if (req.method === 'HEAD') return new Response(null, { status: res.status, headers: res.headers })
+    return res
+  }
+}
+
+/**
+ * Static paths are looked up in a map; `:param` paths are compiled once. The answer: the route
+ * and its decoded parameters, 'method' when the path exists for another method only, or null.
+ */
+function matcher(routes: Route[]): (method: string, path: string) => Match {
   const statics = new Map<string, Route>()
   const dynamics: Compiled[] = []
   for (const route of routes) {
@@ -47,7 +107,7 @@ export function createRouter(routes: Route[], base: BaseContext, opts: RouterOpt
     dynamics.push({ route, keys, pattern: new RegExp(`^${source}$`) })
   }
 
-  function match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | null {
+  return function match(method: string, path: string): Match {
     const hit = statics.get(`${method} ${path}`)
     if (hit) return { route: hit, params: {} }
     let otherMethod = false
@@ -61,32 +121,6 @@ export function createRouter(routes: Route[], base: BaseContext, opts: RouterOpt
       return { route: c.route, params }
     }
     return otherMethod ? 'method' : null
-  }
-
-  return async function dispatch(req: Request): Promise<Response> {
-    const url = new URL(req.url)
-    const method = req.method === 'HEAD' ? 'GET' : req.method
-    const found = match(method, url.pathname)
-    const routeName = found && found !== 'method' ? found.route.path : 'unmatched'
-    const log = base.log.child({ method: req.method, path: url.pathname })
-    let res: Response
-    try {
-      if (found === null) throw new HttpError(404, `no route for ${req.method} ${url.pathname}`)
-      if (found === 'method') throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`)
-      if (!found.route.public) opts.guard?.(req)
-      const body = await limitedBody(req, maxBody)
-      // Every body this API takes is JSON; a form or text/plain is what another site's page can send unasked.
-      if (body !== null && body.byteLength > 0 && !isJsonType(req.headers.get('content-type'))) {
-        throw new HttpError(415, 'request body must be application/json (Content-Type: application/json)')
-      }
-      const inner = body === null ? req : new Request(req.url, { method: req.method, headers: req.headers, body })
-      res = await found.route.handler(inner, { ...base, log, params: found.params })
-    } catch (err) {
-      res = errorResponse(err, log)
-    }
-    opts.observe?.(routeName, req.method, res.status)
-    if (req.method === 'HEAD') return new Response(null, { status: res.status, headers: res.headers })
-    return res
   }
 }
 

@@ -1,7 +1,7 @@
 import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { Server } from 'socket.io'
+import { Server, type Namespace, type Socket } from 'socket.io'
 import { MAX_BODY_BYTES } from '../contract/limits.ts'
 import { broadcast, type Broadcast } from './broadcaster.ts'
 import { hostAllowed, MISDIRECTED, originAllowed, refusalBody, type HostRule } from './caller-guard.ts'
@@ -9,8 +9,16 @@ import { tokenMatches } from './token-guard.ts'
 
 export { originAllowed }
 
+/** The accounts that get a namespace `/accounts/<id>`: those open now, and each one added or removed later. */
+export interface AccountNamespaces {
+  readonly accounts: ReadonlyMap<string, Broadcast>
+  onChange(fn: (change: { added: Broadcast & { id: string } } | { removed: string }) => void): () => void
+}
+
 /** Socket.IO on the HTTP server: who may connect, and the default namespace's account (the GUI's). */
 export interface SocketIoDeps extends Broadcast {
+  /** namespace `/accounts/<id>` per account, carrying the same events as the default namespace */
+  accounts?: AccountNamespaces
   log: Logger
   apiToken: string | null
   corsOrigins: string[]
@@ -61,20 +69,48 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
     misdirected(res)
   })
 
-  if (apiToken) {
-    io.use((socket, next) => {
+  // Host, Origin and CORS (above) are the engine's, so they hold for every namespace; the
+  // token is checked per namespace: io.use covers the default one only.
+  const authorize = apiToken
+    ? (socket: Socket, next: (err?: Error) => void) => {
       const given = (socket.handshake.auth as { token?: unknown } | undefined)?.token
       if (tokenMatches(typeof given === 'string' ? given : null, apiToken)) return next()
       next(new Error('unauthorized: missing or wrong API token'))
-    })
-  }
+    }
+    : null
+  if (authorize) io.use(authorize)
 
-  const stop = broadcast(io.of('/'), { session, polls, emitter }, { updateIntervalMs: deps.updateIntervalMs })
+  const opts = { updateIntervalMs: deps.updateIntervalMs }
+  const stop = broadcast(io.of('/'), { session, polls, emitter }, opts)
+
+  const namespaces = new Map<string, { nsp: Namespace; stop: () => void }>()
+  const serve = (id: string, account: Broadcast) => {
+    const nsp = io.of(`/accounts/${id}`)
+    if (authorize) nsp.use(authorize)
+    namespaces.set(id, { nsp, stop: broadcast(nsp, account, opts) })
+  }
+  // A removed account's clients are cut and its namespace forgotten: connecting again is refused.
+  const drop = (id: string) => {
+    const n = namespaces.get(id)
+    if (!n) return
+    namespaces.delete(id)
+    n.stop()
+    n.nsp.disconnectSockets(true)
+    n.nsp.removeAllListeners()
+    io._nsps.delete(n.nsp.name)
+  }
+  for (const [id, account] of deps.accounts?.accounts ?? []) serve(id, account)
+  const unwatch = deps.accounts?.onChange((change) => {
+    if ('added' in change) serve(change.added.id, change.added)
+    else drop(change.removed)
+  })
   log.debug('socket.io attached')
 
   return {
     close: () => {
       stop()
+      unwatch?.()
+      for (const n of namespaces.values()) n.stop()
       return new Promise<void>((resolve) => { io.close(() => resolve()) })
     },
   }

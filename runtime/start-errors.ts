@@ -38,6 +38,22 @@ export function dataDirProblem(err: unknown, dir: string): string | null {
   return null
 }
 
+/** Why the PostgreSQL database of DATABASE_URL could not be used (never quoting the URL: it may hold a password). */
+export function databaseProblem(err: unknown): string | null {
+  const cannot = 'cannot use the database of DATABASE_URL'
+  switch (codeOf(err)) {
+    case 'ECONNREFUSED': return `${cannot}: nothing accepts connections at its host and port (is PostgreSQL running?)`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN': return `${cannot}: its host name does not resolve`
+    case 'ETIMEDOUT': return `${cannot}: the connection timed out`
+    case '28P01':
+    case '28000': return `${cannot}: the server refused the user name or password`
+    case '3D000': return `${cannot}: the database does not exist (create it, or fix its name)`
+    case '42501': return `${cannot}: the user may not create the tables it needs`
+  }
+  return null
+}
+
 /** `host:port` as a person would type it, brackets around an IPv6 address. */
 const address = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`
 

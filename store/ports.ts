@@ -201,6 +201,20 @@ export interface StoreHealth {
 export interface Store {
   /** the slice of one account (created on first use) */
   account(id: string): AccountStore
+  /**
+   * The registered accounts (what the server links and reconnects at start): `default` first,
+   * always there, then the others in the order they were added.
+   */
+  accounts(): Promise<string[]>
+  /** registers an account; false when it already was (`default` always is) */
+  addAccount(id: string): Promise<boolean>
+  /**
+   * Unregisters an account and deletes its credentials, Signal keys and chats, in one
+   * transaction; its polls and vote journal stay (they come back if the id is added again)
+   * unless `purge`, which deletes them too. The webhook outbox is not touched. False when it
+   * was not registered; `default` cannot be removed (an error).
+   */
+  removeAccount(id: string, purge: boolean): Promise<boolean>
   /** webhook endpoints and deliveries, for every account */
   outbox: Outbox
   health: StoreHealth

@@ -16,14 +16,18 @@ interface Rule { from: RegExp; may: RegExp[]; packagesNot?: RegExp }
 
 /** The store's ports: what the core may know of storage. */
 const PORTS = /^store\/(ports|outbox-port)\.ts$/
+/** What every store implementation encodes the same way. */
+const CODEC = /^store\/codec\.ts$/
 
 const RULES: Rule[] = [
   { from: /^contract\//, may: [/^contract\//], packagesNot: /./ },
   { from: /^handlers\//, may: [/^contract\//, /^handlers\//], packagesNot: /^(node:|hono|@hono|socket\.io|@whiskeysockets|libsql|pino$)/ },
   { from: /^core\//, may: [/^contract\//, /^core\//, PORTS], packagesNot: /^(hono|@hono|socket\.io|libsql|pg|postgres)/ },
   { from: PORTS, may: [/^contract\//, PORTS] },
-  { from: /^store\/sqlite\//, may: [/^contract\//, PORTS, /^store\/sqlite\//] },
-  { from: /^store\/memory\//, may: [/^contract\//, PORTS, /^store\/memory\//] },
+  { from: /^store\/codec\.ts$/, may: [/^contract\//, PORTS] },
+  { from: /^store\/sqlite\//, may: [/^contract\//, PORTS, CODEC, /^store\/sqlite\//] },
+  { from: /^store\/memory\//, may: [/^contract\//, PORTS, CODEC, /^store\/memory\//] },
+  { from: /^store\/postgres\//, may: [/^contract\//, PORTS, CODEC, /^store\/postgres\//] },
   { from: /^runtime\//, may: [/^contract\//, /^core\//, /^store\//, /^handlers\/index\.ts$/, /^runtime\//] },
 ]
 

@@ -32,6 +32,11 @@ export interface ConnectionDeps {
 }
 
 export interface Connection extends Session {
+  /**
+   * Session.logout; with `pairAgain: false` (an account being deleted) no fresh pairing
+   * follows: the connection stays closed, as after stop().
+   */
+  logout(opts?: { pairAgain?: boolean }): Promise<void>
   /** opens the first connection */
   start(): void
   /** closes the connection for good (shutdown); no reconnect follows */
@@ -201,7 +206,8 @@ export function createConnection(deps: ConnectionDeps): Connection {
         throw new AccountError('rejected', 'WhatsApp did not issue a pairing code', messageOf(err))
       }
     },
-    async logout() {
+    async logout({ pairAgain = true } = {}) {
+      if (!pairAgain) stopped = true
       const old = detach()
       if (old) {
         // Unlink on WhatsApp's side when we can; a dead link still gets its local session cleared.

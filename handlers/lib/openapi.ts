@@ -4,7 +4,7 @@
  * test/handlers/openapi.test.ts keeps the two in step.
  */
 
-import { MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
+import { ACCOUNT_ID, MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
 import { EVENT_TYPES } from '../../contract/webhooks.ts'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
@@ -88,19 +88,62 @@ const schemas = {
   },
 }
 
+/** Paths of the server itself, served only as they are; every other path exists per account too. */
+const GLOBAL_PATHS = /^\/(health|metrics|openapi\.json|webhooks|accounts)(\/|$)/
+const accountParam = {
+  name: 'account', in: 'path', required: true, description: 'an account id (GET /accounts); `default` is also served without the prefix',
+  schema: { type: 'string', pattern: ACCOUNT_ID.source },
+}
+
+type Operation = { operationId: string; parameters?: readonly object[]; responses: Record<string, object> }
+
+/**
+ * The paths, plus each account's copy of every path that is not the server's own (API.md,
+ * "Several accounts"): `/accounts/{account}/status` is `/status` for that account, and answers
+ * 404 for an account that does not exist.
+ */
+function withAccountPaths<P extends Record<string, Record<string, Operation>>>(paths: P): P {
+  const copies: Record<string, Record<string, Operation>> = {}
+  for (const [path, item] of Object.entries(paths)) {
+    if (GLOBAL_PATHS.test(path)) continue
+    copies[`/accounts/{account}${path}`] = Object.fromEntries(Object.entries(item).map(([method, op]) => {
+      const notFound = op.responses['404'] as { description?: string } | undefined
+      return [method, {
+        ...op,
+        operationId: `${op.operationId}OfAccount`,
+        parameters: [accountParam, ...(op.parameters ?? [])],
+        responses: { ...op.responses, 404: failure(notFound?.description ? `${notFound.description}, or no such account` : 'no such account') },
+      }]
+    }))
+  }
+  return { ...paths, ...copies }
+}
+
+const accountSummary = {
+  type: 'object', required: ['id', 'status', 'user'],
+  properties: {
+    id: { type: 'string', pattern: ACCOUNT_ID.source },
+    status: { enum: STATUS },
+    user: { oneOf: [ref('User'), { type: 'null' }], description: 'set only while status is ready' },
+  },
+}
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'pollwire',
     version: '0.1.0',
     description: 'Self-hosted WhatsApp poll server. Live updates are Socket.IO events on the same port: '
-      + 'qr_code, client_status, whatsapp_user, initial_poll_data, new_poll_sent, poll_update_to_gui.',
+      + 'qr_code, client_status, whatsapp_user, initial_poll_data, new_poll_sent, poll_update_to_gui. '
+      + 'Several WhatsApp accounts: every path but /health, /metrics, /openapi.json, /webhooks… and /accounts… '
+      + 'exists per account as /accounts/{account}/…; the unprefixed paths and the default Socket.IO namespace '
+      + 'are the account `default`, namespace /accounts/{account} carries the same events for that account.',
     license: { name: 'MIT', identifier: 'MIT' },
   },
   servers: [{ url: 'http://127.0.0.1:3000' }],
   // The token is required only when the server runs with API_TOKEN; the empty requirement says "or none".
   security: [{ bearerAuth: [] }, {}],
-  paths: {
+  paths: withAccountPaths({
     '/status': {
       get: {
         operationId: 'getStatus', summary: 'Connection state, the QR while pairing, the account while ready',
@@ -354,7 +397,51 @@ export const openApiDocument = {
         },
       },
     },
-  },
+    '/accounts': {
+      get: {
+        operationId: 'listAccounts', summary: 'Every account with its connection state, and its user while ready',
+        responses: {
+          200: jsonBody({ type: 'object', required: ['success', 'accounts'], properties: { success: { const: true }, accounts: { type: 'array', items: accountSummary } } }, 'the accounts, default first'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+      post: {
+        operationId: 'addAccount', summary: 'Creates an account and starts its pairing (its QR: GET /accounts/{account}/status or /status/qr.svg)',
+        requestBody: { required: true, content: { 'application/json': { schema: {
+          type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: ACCOUNT_ID.source } },
+        } } } },
+        responses: {
+          201: jsonBody({ type: 'object', required: ['success', 'account'], properties: { success: { const: true }, message: { type: 'string' }, account: accountSummary } }, 'created, pairing'),
+          400: failure('bad id'),
+          403: crossSite,
+          409: failure('an account with this id exists'),
+          415: failure('body is not declared Content-Type: application/json'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+    '/accounts/{id}': {
+      delete: {
+        operationId: 'removeAccount', summary: 'Logs the account out, deletes its credentials and chats; its polls and votes too with purge=true',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'purge', in: 'query', schema: { type: 'boolean', default: false }, description: 'also delete its polls and vote journal' },
+        ],
+        responses: {
+          200: jsonBody({ type: 'object', required: ['success', 'message'], properties: { success: { const: true }, message: { type: 'string' } } }, 'removed'),
+          400: failure('purge is not true or false'),
+          404: failure('no such account'),
+          409: failure('the default account cannot be deleted (log it out with POST /logout)'),
+          403: crossSite,
+          415: failure('a body that is not declared Content-Type: application/json'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+  }),
   components: {
     securitySchemes: {
       bearerAuth: { type: 'http', scheme: 'bearer', description: 'the API_TOKEN; Socket.IO takes it as auth.token' },

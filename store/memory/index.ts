@@ -1,6 +1,7 @@
 import { BufferJSON, initAuthCreds } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
 import { userOf } from '../../contract/jid.ts'
+import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { Outbox } from '../outbox-port.ts'
 import { createMemoryOutbox } from './outbox.ts'
 import type { AccountStore, AuthState, ChatTable, JournalCommit, PollRecord, ScanRow, SenderRow, Store, StoredVote, VoteJournal } from '../ports.ts'
@@ -18,8 +19,30 @@ export function createMemoryStore(): Store & { failWrites(err: Error | null): vo
   let lastSeq = 0
   const nextSeq = () => ++lastSeq
   const outbox = createMemoryOutbox()
+  const registered = new Set(['default'])
   return {
     outbox,
+    async accounts() { return [...registered] },
+    async addAccount(id) {
+      if (!ACCOUNT_ID.test(id)) throw new Error(`invalid account id "${id}"`)
+      check()
+      if (registered.has(id)) return false
+      registered.add(id)
+      return true
+    },
+    async removeAccount(id, purge) {
+      if (id === 'default') throw new Error('the default account cannot be removed')
+      check()
+      const removed = registered.delete(id)
+      const a = accounts.get(id)
+      if (a) {
+        await a.auth.clear()
+        await a.chats.clear()
+        // The journal and polls stay for a later add of the same id, unless purged.
+        if (purge) accounts.delete(id)
+      }
+      return removed
+    },
     account(id) {
       let a = accounts.get(id)
       if (!a) accounts.set(id, (a = { auth: memoryAuth(check), chats: memoryChats(check), votes: memoryJournal(check, nextSeq, outbox) }))

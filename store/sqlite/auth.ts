@@ -1,32 +1,13 @@
-import { BufferJSON, initAuthCreds, proto } from '@whiskeysockets/baileys'
+import { initAuthCreds } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
 import { userOf } from '../../contract/jid.ts'
+import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
 import type { AuthState } from '../ports.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
 
 
-const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer)
-const decode = (text: string) => JSON.parse(text, BufferJSON.reviver)
 
-/**
- * Baileys rc14 stores a sender-key record as the bytes of plain `JSON.stringify` (a Buffer
- * becomes `{ type: 'Buffer', data: [numbers] }`) but reads it with `BufferJSON.reviver`, which
- * revives only base64 data. A skipped group message key then comes back as an object, and every
- * group message that arrives after a later one from the same sender fails to decrypt ("Expected
- * Buffer instead of: Object"), costing a retry round trip through the sender's phone. Handing the
- * record out in the form the reviver reads fixes that, for records already stored too.
- */
-function revivableSenderKey(value: unknown): unknown {
-  if (!(value instanceof Uint8Array)) return value
-  const text = Buffer.from(value).toString('utf-8')
-  if (!text.includes('"data":[')) return value
-  try {
-    return Buffer.from(JSON.stringify(JSON.parse(text), BufferJSON.replacer), 'utf-8')
-  } catch {
-    return value
-  }
-}
 
 /** Baileys' auth state in SQLite: creds as one row, each Signal key as a row, writes in transactions. */
 export function createSqliteAuth(db: Db, account: string, health: WriteReporter): AuthState {
@@ -38,10 +19,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
 
   const readKey = (type: string, id: string): unknown => {
     const text = (getKey.get(account, type, id) as [string] | undefined)?.[0]
-    if (text === undefined) return undefined
-    const value = decode(text)
-    if (type === 'sender-key') return revivableSenderKey(value)
-    return type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value) : value
+    return text === undefined ? undefined : reviveKey(type, text)
   }
 
   // Baileys retries a failed key commit (and holds the message meanwhile): the failure is
@@ -60,7 +38,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
     for (const [type, entries] of Object.entries(data)) {
       for (const [id, value] of Object.entries(entries ?? {})) {
         if (value === null || value === undefined) delKey.run(account, type, id)
-        else putKey.run(account, type, id, encode(value))
+        else putKey.run(account, type, id, encodeAuthValue(value))
       }
     }
   }))
@@ -81,7 +59,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
   return {
     async load() {
       const text = (getCreds.get(account) as [string] | undefined)?.[0]
-      const creds: AuthenticationCreds = text ? decode(text) : initAuthCreds()
+      const creds: AuthenticationCreds = text ? decodeAuthValue(text) : initAuthCreds()
       return {
         creds,
         keys: {
@@ -106,7 +84,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
         },
       }
     },
-    async saveCreds(creds) { written('credentials', () => putCreds.run(account, encode(creds))) },
+    async saveCreds(creds) { written('credentials', () => putCreds.run(account, encodeAuthValue(creds))) },
     async clear() { clear() },
     async getLIDForPN(pn) {
       const lid = readKey('lid-mapping', userOf(pn))
@@ -115,7 +93,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
     async getPNForLID(lid) { return pnForLid(lid) },
     async lidPairs() {
       return (pairs.all(account) as Array<[string, string]>).flatMap(([pn, json]) => {
-        const lid = decode(json)
+        const lid = decodeAuthValue(json)
         return typeof lid === 'string' ? [{ pn: `${pn}@s.whatsapp.net`, lid: `${lid}@lid` }] : []
       })
     },

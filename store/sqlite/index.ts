@@ -6,6 +6,7 @@ import { createSqliteChats } from './chats.ts'
 import { lockDataDir, prepareDataDir } from './data-dir.ts'
 import { openDb, type Db } from './db.ts'
 import { createStoreHealth } from './health.ts'
+import { createSqliteRegistry } from './registry.ts'
 import { migrate } from './schema.ts'
 import { createSqliteOutbox } from './outbox.ts'
 import { createSqliteJournal, seqCounter } from './votes.ts'
@@ -43,9 +44,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   const seqs = seqCounter(db)
   const outbox = createSqliteOutbox(db)
   const accounts = new Map<string, AccountStore>()
+  const registry = createSqliteRegistry(db, health)
 
   return {
     db,
+    ...registry,
+    async removeAccount(id, purge) {
+      const removed = await registry.removeAccount(id, purge)
+      accounts.delete(id)
+      return removed
+    },
     account(id) {
       let a = accounts.get(id)
       if (a) return a

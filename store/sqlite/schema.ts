@@ -5,7 +5,7 @@ import { tx, type Db } from './db.ts'
  * account, as PostgreSQL's will). `migrate` brings a file of any earlier layout to this one,
  * once, in one transaction; PRAGMA user_version records where a file stands.
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS poll_record (
@@ -70,6 +70,8 @@ CREATE TABLE IF NOT EXISTS chats (
   PRIMARY KEY (account, id)
 );
 CREATE TABLE IF NOT EXISTS auth_creds (account TEXT PRIMARY KEY, json TEXT NOT NULL);
+-- The accounts the server links (POST /accounts) and reconnects at start; 'default' is always one.
+CREATE TABLE IF NOT EXISTS account (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS auth_keys (
   account TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL,
   PRIMARY KEY (account, type, id)
@@ -110,6 +112,9 @@ export function migrate(db: Db): void {
     db.exec('DROP INDEX IF EXISTS vote_journal_pending')
     db.exec(TABLES + INDEXES)
     for (const t of rebuild) db.exec(`${REBUILT[t]}; DROP TABLE old_${t};`)
+    // Layout 2 had no account registry: 'default', and any account holding credentials, are registered.
+    db.exec(`INSERT OR IGNORE INTO account (id, created_at) VALUES ('default', 0);
+      INSERT OR IGNORE INTO account (id, created_at) SELECT account, 0 FROM auth_creds ORDER BY account;`)
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
   })
 }

@@ -1,9 +1,9 @@
-import type { JournalCommit, PendingReason, PollRecord, PollStatus, RawVote, RowDerived, RowState, ScanRow, SenderRow, StoredVote, VoteJournal } from '../ports.ts'
+import type { JournalCommit, PendingReason, PollRecord, PollStatus, RawVote, RowDerived, RowState, SenderRow, StoredVote, VoteJournal } from '../ports.ts'
+import { unpackScan } from '../codec.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import type { Outbox } from '../outbox-port.ts'
 
-const STATE_CODE: Record<string, RowState> = { o: 'ok', p: 'pending', r: 'rejected', d: 'dup' }
 
 
 /** What names a row's sender (see SenderRow). */
@@ -97,7 +97,7 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
     },
     async *scan() {
       // One string per poll instead of one row object per vote: see the statement.
-      for (const [pollId, packed] of st.scan.raw(true).all([account]) as Array<[string, string]>) yield [pollId, unpack(packed)]
+      for (const [pollId, packed] of st.scan.raw(true).all([account]) as Array<[string, string]>) yield [pollId, unpackScan(packed)]
     },
     async pending() {
       return (st.pending.raw(true).all([account]) as SenderTuple[]).map(senderRow)
@@ -147,23 +147,6 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
   }
 }
 
-function unpack(packed: string): ScanRow[] {
-  const f = packed.split('\x1f')
-  const rows: ScanRow[] = new Array(f.length / 6)
-  for (let i = 0, j = 0; i < f.length; i += 6, j++) {
-    const sel = f[i + 5]
-    rows[j] = {
-      seq: Number(f[i]),
-      hash: f[i + 1],
-      state: STATE_CODE[f[i + 2]],
-      voterKey: f[i + 3] === '-' ? null : f[i + 3],
-      senderTs: Number(f[i + 4]),
-      mask: sel === '-' || sel[0] === 's' ? null : Number(sel),
-      selected: sel[0] === 's' ? sel.slice(1) : null,
-    }
-  }
-  return rows
-}
 
 
 type SenderTuple = [number, string, string | null, string, string, string | null, string | null, string | null, number]

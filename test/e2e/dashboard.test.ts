@@ -195,10 +195,10 @@ web('downloads the CSV with the page, screenshot for the README', async (ctx) =>
 
   // What the page did shows in the metrics: four votes decrypted, requests by route pattern.
   const metrics = await (await fetch(`${ctx.server.url}/metrics`)).text()
-  assert.match(metrics, /^pollwire_polls 1$/m)
-  assert.match(metrics, /^pollwire_journal_votes\{state="decrypted"\} 4$/m)
+  assert.match(metrics, /^pollwire_polls\{account="default"\} 1$/m)
+  assert.match(metrics, /^pollwire_journal_votes\{account="default",state="decrypted"\} 4$/m)
   assert.match(metrics, /^pollwire_http_requests_total\{route="\/polls\/:id\/votes",method="GET",status="200"\} \d+$/m)
-  assert.match(metrics, /^pollwire_connection_state\{state="ready"\} 1$/m)
+  assert.match(metrics, /^pollwire_connection_state\{account="default",state="ready"\} 1$/m)
 })
 
 web('with API_TOKEN: asks for the token, then HTTP and Socket.IO use it; links by pairing code', async (ctx) => {

@@ -562,9 +562,10 @@ FakeWa('three contacts flooding 1:1 votes at once: every one decrypts, no retry 
 	for (const id of ids.flat()) {
 		await upsertOf(client, id)
 	}
+	// The client sends each receipt before its upsert, but the fake reads it a moment later.
+	await until(() => (ids.flat().every(id => context.fake.receipts.some(receipt => receipt.id === id && receipt.type !== 'retry')) ? true : undefined), 'a receipt for every vote')
 	const retries = context.fake.receipts.filter(receipt => receipt.type === 'retry').length
 	assert.is(retries, 0, `${retries} retry receipts: the client could not decrypt some votes`)
-	assert.ok(ids.flat().every(id => context.fake.receipts.some(receipt => receipt.id === id && receipt.type !== 'retry')))
 })
 
 FakeWa('a linked-profiles notification makes the client emit lid-mapping.update', async context => {
@@ -576,6 +577,51 @@ FakeWa('a linked-profiles notification makes the client emit lid-mapping.update'
 	const mapping = await until(() => mappings[0], 'lid-mapping.update')
 	assert.equal(mapping, { lid: dave.lidJid, pn: dave.pnJid })
 	assert.match(String(await client.sock.signalRepository.lidMapping.getPNForLID(dave.lidJid)), /^15551110004(:0)?@s\.whatsapp\.net$/, 'and stores it')
+})
+
+FakeWa('a second owner on the same port links its own client; each owner keeps its devices, contacts, polls and votes', async context => {
+	const shop = context.fake.addOwner({ ownerPn: '15550000002', ownerLid: '900000000000002', ownerName: 'Shop', skipPreKeyUpload: true })
+	assert.is(shop.url, context.fake.url, 'one port for both')
+	assert.throws(() => context.fake.addOwner({ ownerPn: OWNER_PN, ownerLid: '900000000000009' }), /already exists/)
+	const dave = shop.addContact({ pn: '15552220001', lid: '80000000101', name: 'Dave' })
+	const shopDir = mkdtempSync(join(tmpdir(), 'fake-wa-auth-'))
+	authDirs.push(shopDir)
+	const mine = await linked(context)
+	const theirs = await linkClient(shop, shopDir)
+	context.clients.push(theirs)
+	assert.is(theirs.sock.user?.id, '15550000002:1@s.whatsapp.net')
+	assert.is(theirs.sock.user?.lid, '900000000000002:1@lid')
+	assert.equal([shop.linkedDevices.length, context.fake.linkedDevices.length], [1, 1])
+	const history = await until(() => theirs.history[0], 'the shop history sync')
+	assert.equal(history.chats.map(chat => chat.id), [dave.pnJid], "only the shop's own contacts")
+
+	const poll = await sendPoll(theirs, dave.pnJid)
+	await shop.waitForPoll(poll.id)
+	assert.is(context.fake.polls.find(record => record.id === poll.id), undefined, "not recorded by the first owner")
+	const voteId = await dave.vote({ pollId: poll.id, options: ['Sushi'] })
+	const [upsert] = await upsertOf(theirs, voteId)
+	assert.equal(decryptVote(upsert!, poll, '900000000000002@lid', dave.lidJid), [sha256('Sushi')])
+	const ours = await sendPoll(mine, context.alice.pnJid)
+	await context.fake.waitForPoll(ours.id)
+	const aliceVote = await context.alice.vote({ pollId: ours.id, options: ['Pizza'] })
+	await upsertOf(mine, aliceVote)
+	assert.not.ok(mine.upserts.some(u => u.message.key.id === voteId), "the shop's vote never reaches the first client")
+	assert.not.ok(theirs.upserts.some(u => u.message.key.id === aliceVote))
+
+	// fault injection is per owner; a saved login goes back to its owner without a QR
+	let mineClosed = false
+	void mine.closed.then(() => { mineClosed = true })
+	await shop.waitForQuiet()
+	shop.dropConnections()
+	await theirs.closed
+	const again = await openClient(shop, shopDir)
+	context.clients.push(again)
+	await until(() => isOpen(again), 'the shop client logged in again')
+	assert.not.ok(again.updates.some(update => update.qr), 'no QR on a saved login')
+	assert.is(again.sock.user?.id, '15550000002:1@s.whatsapp.net')
+	assert.not.ok(mineClosed, 'the first owner\'s client stayed connected')
+	assert.equal([shop.linkedDevices.length, context.fake.linkedDevices.length], [1, 1])
+	await shop.waitForQuiet()
 })
 
 FakeWa.run()

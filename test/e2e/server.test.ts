@@ -137,8 +137,8 @@ e2e('a vote counts, a changed vote replaces it, and the GUI sees each change', a
     voters: { [w.alice.pnJid]: [sha('No')] }, selectableCount: 1,
   })
   const metrics = await (await fetch(`${w.server.url}/metrics`)).text()
-  assert.match(metrics, /^pollwire_votes_decrypted_total [2-9]/m)
-  assert.match(metrics, /^pollwire_votes_received_total\{source="signal"\} [2-9]/m)
+  assert.match(metrics, /^pollwire_votes_decrypted_total\{account="default"\} [2-9]/m)
+  assert.match(metrics, /^pollwire_votes_received_total\{account="default",source="signal"\} [2-9]/m)
 })
 
 e2e('group votes: multi-select, retract, duplicate, late older vote', async (w) => {

@@ -67,18 +67,33 @@ table('is an OpenAPI 3.1 document', () => {
   assert.type(doc.info.version, 'string')
 })
 
-table('documents every route of handlers/index.ts', () => {
+/** What the router serves: each route at its path, and each but the global ones under /accounts/:account too. */
+const served = routes.flatMap((r) => [r, ...(r.global ? [] : [{ ...r, path: `/accounts/:account${r.path}` }])])
+
+table('documents every route of handlers/index.ts, and each account\'s copy of the routes that are not global', () => {
   const documented = new Set(operations().map((o) => `${o.method} ${o.path}`))
-  for (const r of routes) assert.ok(documented.has(`${r.method} ${toOpenApi(r.path)}`), `${r.method} ${r.path} is not documented`)
+  for (const r of served) assert.ok(documented.has(`${r.method} ${toOpenApi(r.path)}`), `${r.method} ${r.path} is not documented`)
+  assert.ok(served.some((r) => r.path === '/accounts/:account/send-poll'), 'prefixed routes are checked')
 })
 
 table('documents no route the table lacks', () => {
-  const live = new Set(routes.map((r) => `${r.method} ${toOpenApi(r.path)}`))
+  const live = new Set(served.map((r) => `${r.method} ${toOpenApi(r.path)}`))
   for (const o of operations()) assert.ok(live.has(`${o.method} ${o.path}`), `${o.method} ${o.path} is documented but not routed`)
 })
 
+table("an account's copy is the route's operation with the account parameter and a 404 for an unknown account", () => {
+  for (const r of served.filter((x) => x.path.startsWith('/accounts/:account/'))) {
+    const op = doc.paths[toOpenApi(r.path)][r.method.toLowerCase()]
+    const plain = doc.paths[toOpenApi(r.path.slice('/accounts/:account'.length))][r.method.toLowerCase()]
+    assert.is(op.operationId, `${plain.operationId}OfAccount`)
+    assert.equal(Object.keys(op.responses).sort(), [...new Set([...Object.keys(plain.responses), '404'])].sort(), r.path)
+    assert.match(op.responses['404'].description, /no such account/)
+    assert.is(op.parameters[0].name, 'account')
+  }
+})
+
 table('public routes need no token, the others say 401', () => {
-  for (const r of routes) {
+  for (const r of served) {
     const op = doc.paths[toOpenApi(r.path)][r.method.toLowerCase()]
     if (r.public) {
       assert.equal(op.security, [], `${r.path} is public`)
@@ -162,6 +177,19 @@ answers('send-poll and pairing-code, success and failure', async () => {
   await conforms('POST', '/send-poll', post('/send-poll', body, { 'content-type': 'text/plain' }), fakeCtx(), 415)
   await conforms('POST', '/pairing-code', new Request('http://localhost/pairing-code', { method: 'POST', body: new TextEncoder().encode('{}') }), fakeCtx(), 415)
   await conforms('POST', '/logout', post('/logout', 'a=1', { 'content-type': 'application/x-www-form-urlencoded' }), fakeCtx(), 415)
+})
+
+answers('accounts: list, add', async () => {
+  const ids = ['default']
+  const accounts = {
+    list: () => ids.map((id) => ({ id, status: 'ready' as const, user: { id: `${id}@s.whatsapp.net`, name: id } })),
+    add: async (id: string) => (ids.includes(id) ? null : (ids.push(id), { id, status: 'qr_pending' as const, user: null })),
+    remove: async () => false,
+  }
+  await conforms('GET', '/accounts', get('/accounts'), fakeCtx({ accounts }), 200)
+  await conforms('POST', '/accounts', post('/accounts', { id: 'shop' }), fakeCtx({ accounts }), 201)
+  await conforms('POST', '/accounts', post('/accounts', { id: 'shop' }), fakeCtx({ accounts }), 409)
+  await conforms('POST', '/accounts', post('/accounts', { id: 'Shop!' }), fakeCtx({ accounts }), 400)
 })
 
 answers('the handler serves the document itself', async () => {

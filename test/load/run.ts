@@ -291,7 +291,7 @@ async function fullStackPhase(): Promise<void> {
     /** votes journaled at the Signal layer so far (undefined while the busy server does not answer) */
     const received = async (): Promise<number | undefined> => {
       const text = await getText(`${server.url}/metrics`)
-      const m = text && /^pollwire_votes_received_total\{source="signal"\} (\d+)/m.exec(text)
+      const m = text && /^pollwire_votes_received_total\{account="default",source="signal"\} (\d+)/m.exec(text)
       return m ? Number(m[1]) : text ? 0 : undefined
     }
     const journaledAtLeast = async (n: number, ms: number) => {

@@ -4,7 +4,7 @@ import { HttpError, json } from '../../contract/http.ts'
 import type { Handler } from '../../contract/http.ts'
 import { createRouter, type Route } from '../../runtime/router.ts'
 import { createTokenGuard } from '../../runtime/token-guard.ts'
-import { fakeCtx } from '../fakes.ts'
+import { fakeCtx, fakeSession, memoryPolls, samplePoll } from '../fakes.ts'
 import { pino } from 'pino'
 
 /** A pino logger that records the messages of warn and above. */
@@ -120,4 +120,66 @@ router('observe sees each answered request once', async () => {
   assert.equal(seen, ['GET /polls/:id 200', 'GET unmatched 404'])
 })
 
+// ---
+
+const prefixed = suite('createRouter: accounts')
+const who: Handler = (_req, ctx) => json(200, { user: ctx.session.user()?.name ?? null, polls: Object.keys(ctx.polls.all()), params: ctx.params })
+const scopedRoutes: Route[] = [
+  { method: 'GET', path: '/status', handler: who },
+  { method: 'GET', path: '/polls/:id', handler: who },
+  { method: 'POST', path: '/logout', handler: who },
+  { method: 'GET', path: '/health', handler: who, public: true, global: true },
+  { method: 'GET', path: '/accounts', handler: who, global: true },
+  { method: 'DELETE', path: '/accounts/:id', handler: who, global: true },
+]
+const named = (name: string, polls: string[]) => ({
+  session: fakeSession({ user: { id: `${name}@s.whatsapp.net`, name } }),
+  polls: memoryPolls(Object.fromEntries(polls.map((id) => [id, samplePoll()]))),
+})
+const accounts: Record<string, ReturnType<typeof named>> = { default: named('Default', ['D1']), shop: named('Shop', ['S1']) }
+const scopedBase = () => { const { params: _p, ...rest } = fakeCtx(accounts.default); return rest }
+
+prefixed('a route serves default unprefixed and each account under /accounts/:account, with its own session and polls', async () => {
+  const d = createRouter(scopedRoutes, scopedBase(), { account: (id) => accounts[id] })
+  assert.equal((await call(d, '/status')).body, { user: 'Default', polls: ['D1'], params: {} })
+  assert.equal((await call(d, '/accounts/shop/status')).body, { user: 'Shop', polls: ['S1'], params: {} })
+  assert.equal((await call(d, '/accounts/default/status')).body, { user: 'Default', polls: ['D1'], params: {} })
+  assert.equal((await call(d, '/accounts/shop/polls/X%2F1')).body.params, { id: 'X/1' })
+  assert.is((await call(d, '/accounts/shop/logout', { method: 'POST' })).body.user, 'Shop')
+  assert.is((await call(d, '/accounts/shop/status', { method: 'POST' })).status, 405)
+})
+
+prefixed('an unknown account is a 404 with a message; global routes exist only at their path', async () => {
+  const d = createRouter(scopedRoutes, scopedBase(), { account: (id) => accounts[id] })
+  const unknown = await call(d, '/accounts/nope/status')
+  assert.is(unknown.status, 404)
+  assert.equal(unknown.body, { success: false, message: 'no account with id "nope"' })
+  for (const path of ['/accounts/shop/health', '/accounts/shop/accounts', '/accounts/shop/nothing']) assert.is((await call(d, path)).status, 404, path)
+  assert.is((await call(d, '/accounts')).body.user, 'Default', 'GET /accounts is the global route')
+  assert.equal((await call(d, '/accounts/shop', { method: 'DELETE' })).body.params, { id: 'shop' }, 'DELETE /accounts/:id is not a prefixed route')
+  assert.is((await call(d, '/accounts/shop')).status, 405)
+})
+
+prefixed('without an account resolver nothing is prefixed', async () => {
+  const d = createRouter(scopedRoutes, scopedBase())
+  assert.is((await call(d, '/accounts/shop/status')).status, 404)
+})
+
+prefixed('the token is checked before the account: without it nobody learns which accounts exist', async () => {
+  const d = createRouter(scopedRoutes, scopedBase(), { account: (id) => accounts[id], guard: createTokenGuard('t0ken-t0ken-t0ken') })
+  assert.is((await call(d, '/accounts/nope/status')).status, 401)
+  assert.is((await call(d, '/accounts/shop/status')).status, 401)
+  assert.is((await call(d, '/accounts/shop/status', { headers: { authorization: 'Bearer t0ken-t0ken-t0ken' } })).body.user, 'Shop')
+})
+
+prefixed('observe names a prefixed route by its pattern', async () => {
+  const seen: string[] = []
+  const d = createRouter(scopedRoutes, scopedBase(), { account: (id) => accounts[id], observe: (r, m, s) => seen.push(`${m} ${r} ${s}`) })
+  await d(new Request('http://localhost/accounts/shop/polls/1'))
+  await d(new Request('http://localhost/accounts/zzz/status'))
+  await d(new Request('http://localhost/polls/1'))
+  assert.equal(seen, ['GET /accounts/:account/polls/:id 200', 'GET /accounts/:account/status 404', 'GET /polls/:id 200'])
+})
+
 router.run()
+prefixed.run()

@@ -41,6 +41,10 @@ const AUTHORIZED: Record<string, { state: 'ready' | 'qr_pending' | 'last'; body?
   'DELETE /webhooks/:id': { state: 'ready', status: 404 },
   'GET /webhooks/deliveries': { state: 'ready' },
   'POST /webhooks/deliveries/:id/retry': { state: 'ready', status: 404 },
+  'GET /accounts': { state: 'ready' },
+  // Refused by the handler (a bad id): no account is made, so the fake sockets stay the default's.
+  'POST /accounts': { state: 'ready', body: { id: 'Not An Id' }, status: 400 },
+  'DELETE /accounts/:id': { state: 'ready', status: 404 },
 }
 
 interface World { app: Running; pollId: string }
@@ -92,6 +96,18 @@ http('every guarded route answers 401 without the right token, and its handler d
     }
   }
   assert.is(w.app.sockets.last().sent.length, sentBefore, 'no poll was sent')
+  assert.is(w.app.app.session.status(), 'ready', 'nothing logged out')
+})
+
+http("every account's routes (/accounts/:account/…) answer 401 without the token, an unknown account too", async (w) => {
+  for (const route of guarded.filter((r) => !r.global)) {
+    for (const account of ['default', 'nobody']) {
+      const res = await call(w, route.method, `/accounts/${account}${route.path}`, {}, AUTHORIZED[key(route)]?.body)
+      assert.is(res.status, 401, `${key(route)} of ${account}: ${res.status} ${res.text}`)
+    }
+  }
+  assert.is((await call(w, 'GET', '/accounts/default/status', bearer)).status, 200)
+  assert.is((await call(w, 'GET', '/accounts/nobody/status', bearer)).status, 404)
   assert.is(w.app.app.session.status(), 'ready', 'nothing logged out')
 })
 
@@ -166,6 +182,18 @@ sio('accepted with the right auth.token, on websocket and polling', async (w) =>
     assert.is(r.ok, true, `${transports}: ${r.error}`)
     assert.is(r.events[0], 'client_status')
   }
+})
+
+sio("an account's namespace (/accounts/<id>) asks for the token as the default one does", async (w) => {
+  for (const opts of [{}, { auth: { token: 'wrong-token-0123456789abcdef' } }, { query: { token: TOKEN } }]) {
+    const r = await outcome(w, opts, '/accounts/default')
+    assert.is(r.ok, false, `connected with ${JSON.stringify(opts)}`)
+    assert.match(r.error ?? '', /unauthorized/)
+    assert.equal(r.events, [])
+  }
+  const ok = await outcome(w, { auth: { token: TOKEN } }, '/accounts/default')
+  assert.is(ok.ok, true, ok.error)
+  assert.is(ok.events[0], 'client_status')
 })
 
 sio.run()

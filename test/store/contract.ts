@@ -182,4 +182,65 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     ])
   })
   auth.run()
+
+  const registry = suite<{ t: StoreUnderTest }>(`${name}: account registry`)
+  registry.before.each(async (ctx) => { ctx.t = await open() })
+  registry.after.each(async (ctx) => { await ctx.t.close() })
+
+  registry('default is always registered; others in the order added, once each; ids are checked', async ({ t }) => {
+    assert.equal(await t.store.accounts(), ['default'])
+    assert.is(await t.store.addAccount('shop'), true)
+    assert.is(await t.store.addAccount('b-2_x'), true)
+    assert.is(await t.store.addAccount('shop'), false)
+    assert.is(await t.store.addAccount('default'), false)
+    await t.store.addAccount('Bad Id').then(() => assert.unreachable('must fail'), (err) => assert.match(String(err), /invalid account id/))
+    assert.equal(await t.store.accounts(), ['default', 'shop', 'b-2_x'])
+    if (t.reopen) assert.equal(await (await t.reopen()).accounts(), ['default', 'shop', 'b-2_x'], 'after a restart')
+  })
+
+  /** Fills one account's slice: a poll, a vote, a merged person, a chat, credentials and a key. */
+  const fill = async (a: AccountStore, seq: number) => {
+    await a.votes.commit({ polls: [{ ...rec, id: `P${seq}` }], persons: [{ lid: '5@lid', pn: '7@s.whatsapp.net' }],
+      votes: [{ seq, hash: 'h', raw: { ...raw, pollId: `P${seq}` }, derived: { state: 'pending', reason: 'no_key' }, confirmed: false }] })
+    await a.chats.upsert([{ id: '1@s.whatsapp.net', name: 'A' }])
+    const state = await a.auth.load()
+    state.creds.me = { id: '15550000002:3@s.whatsapp.net' }
+    await a.auth.saveCreds(state.creds)
+    await state.keys.set({ session: { 'a.0': new Uint8Array([1]) } })
+  }
+  const slice = async (a: AccountStore) => ({
+    polls: (await a.votes.polls()).map((p) => p.id),
+    pending: (await a.votes.pending()).map((r) => r.seq),
+    persons: (await a.votes.persons()).length,
+    chats: (await a.chats.all()).length,
+    linked: !!(await a.auth.load()).creds.me,
+    keys: Object.keys(await (await a.auth.load()).keys.get('session', ['a.0'])).length,
+  })
+
+  registry('removing an account forgets its credentials, keys and chats, keeps its polls and votes; others untouched', async ({ t }) => {
+    await t.store.addAccount('shop')
+    await fill(t.store.account('shop'), 1)
+    await fill(t.store.account('default'), 2)
+    assert.is(await t.store.removeAccount('shop', false), true)
+    assert.equal(await t.store.accounts(), ['default'])
+    assert.equal(await slice(t.store.account('shop')), { polls: ['P1'], pending: [1], persons: 1, chats: 0, linked: false, keys: 0 })
+    assert.equal(await slice(t.store.account('default')), { polls: ['P2'], pending: [2], persons: 1, chats: 1, linked: true, keys: 1 })
+    assert.is(await t.store.removeAccount('shop', false), false, 'not registered any more')
+    await t.store.addAccount('shop')
+    assert.equal((await t.store.account('shop').votes.polls()).map((p) => p.id), ['P1'], 'added again, its history is back')
+  })
+
+  registry('purging an account deletes everything of it; others untouched; default cannot be removed', async ({ t }) => {
+    await t.store.addAccount('shop')
+    await fill(t.store.account('shop'), 1)
+    await fill(t.store.account('default'), 2)
+    assert.is(await t.store.removeAccount('shop', true), true)
+    const back = t.reopen ? await t.reopen() : t.store
+    assert.equal(await back.accounts(), ['default'])
+    assert.equal(await slice(back.account('shop')), { polls: [], pending: [], persons: 0, chats: 0, linked: false, keys: 0 })
+    assert.equal(await slice(back.account('default')), { polls: ['P2'], pending: [2], persons: 1, chats: 1, linked: true, keys: 1 })
+    await back.removeAccount('default', true).then(() => assert.unreachable('must fail'), (err) => assert.match(String(err), /default/))
+    assert.equal(await slice(back.account('default')), { polls: ['P2'], pending: [2], persons: 1, chats: 1, linked: true, keys: 1 })
+  })
+  registry.run()
 }

@@ -83,9 +83,28 @@ files('a file of the first layout (one account, no account column) opens with ev
   assert.is(await a.auth.getLIDForPN('15551110001@s.whatsapp.net'), '80000000001@lid')
   assert.ok(a.votes.nextSeq() > 7, 'new journal numbers come after the old ones')
   assert.equal(await store.account('other').votes.polls(), [])
+  assert.equal(await store.accounts(), ['default'])
   await store.close()
   const again = openSqliteStore({ dataDir: dir, log })
   assert.equal((await again.account('default').votes.polls()).map((p) => p.id), ['P1'], 'migrated once, opened again')
+  await again.close()
+})
+
+files('a file of layout 2 (no account registry) registers default and every account with credentials, once', async () => {
+  const first = openSqliteStore({ dataDir: dir, log })
+  await first.account('shop').auth.saveCreds((await first.account('shop').auth.load()).creds)
+  await first.account('default').votes.commit({ polls: [{ id: 'P1', chatId: 'c@g.us', question: 'Q', options: ['A'], hashes: ['ha'],
+    selectableCount: 1, secret: new Uint8Array(32), timestamp: 1, status: 'sent' }] })
+  first.db.exec('DROP TABLE account; PRAGMA user_version = 2')
+  await first.close()
+  const store = openSqliteStore({ dataDir: dir, log })
+  assert.is((store.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 3)
+  assert.equal(await store.accounts(), ['default', 'shop'])
+  assert.equal((await store.account('default').votes.polls()).map((p) => p.id), ['P1'], 'nothing else changed')
+  await store.removeAccount('shop', false)
+  await store.close()
+  const again = openSqliteStore({ dataDir: dir, log })
+  assert.equal(await again.accounts(), ['default'], 'migrated once: a removed account stays removed')
   await again.close()
 })
 

@@ -1,6 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
+  accountFromSearch, accountIdProblem, accountIdRule, accountLabel, accountNamespace, accountPath,
   applyUpdate, chatLabel, displayJid, failureText, filterChats, limitsFrom, optionRows, pollRequest, sortPolls, voterRows,
 } from '../../web/app/model.js'
 import { samplePoll } from '../fakes.ts'
@@ -85,6 +86,31 @@ model('failureText: message, with details when given', () => {
   assert.is(failureText({ success: false, message: 'WhatsApp did not accept the poll', error: 'timed out' }, 502), 'WhatsApp did not accept the poll (timed out)')
   assert.is(failureText({ success: false, message: 'bad' }, 400), 'bad')
   assert.is(failureText(null, 500), 'The server answered 500.')
+})
+
+model('accounts: paths and namespaces follow the account, default keeps the plain ones', () => {
+  assert.is(accountPath('default', '/status'), '/status')
+  assert.is(accountPath('shop', '/polls/P%2F1/votes'), '/accounts/shop/polls/P%2F1/votes')
+  assert.is(accountNamespace('default'), '/')
+  assert.is(accountNamespace('shop_2'), '/accounts/shop_2')
+})
+
+model("accounts: the id rule is the server's, from its API description", () => {
+  const rule = accountIdRule(JSON.parse(JSON.stringify(openApiDocument)))
+  assert.is(accountIdProblem('shop-1_b', rule, ['default']), null)
+  assert.match(accountIdProblem('', rule, []) ?? '', /name/)
+  for (const bad of ['Shop', 'a b', 'x'.repeat(33), 'é']) assert.match(accountIdProblem(bad, rule, []) ?? '', /lower-case/, bad)
+  assert.match(accountIdProblem('shop', rule, ['default', 'shop']) ?? '', /already/)
+  assert.is(accountFromSearch('?account=shop', rule), 'shop')
+  assert.is(accountFromSearch('?account=../x', rule), 'default')
+  assert.is(accountFromSearch('', rule), 'default')
+  assert.throws(() => accountIdRule({}), /account ids/)
+})
+
+model('accounts: labels say the state, and who is linked', () => {
+  assert.is(accountLabel({ id: 'shop', status: 'ready', user: { id: '15550000002:3@s.whatsapp.net', name: 'Shop' } }), 'shop — linked as Shop (+15550000002)')
+  assert.is(accountLabel({ id: 'shop', status: 'qr_pending', user: null }), 'shop — waiting for a scan')
+  assert.is(accountLabel({ id: 'x', status: 'weird', user: null }), 'x — weird')
 })
 
 model.run()

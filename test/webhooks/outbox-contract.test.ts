@@ -5,19 +5,23 @@ import type { Outbox, OutboxEvent } from '../../store/outbox-port.ts'
 import type { WebhookEventType } from '../../contract/webhooks.ts'
 import { openMemoryDb, tx } from '../../store/sqlite/db.ts'
 import { createSqliteOutbox } from '../../store/sqlite/outbox.ts'
+import { pino } from 'pino'
+import { tx as pgTx } from '../../store/postgres/db.ts'
+import { openPostgresStore } from '../../store/postgres/index.ts'
+import { dropSchema, newSchema, pgCluster, requirePostgres } from '../store/pg-harness.ts'
 
 const T0 = 1_750_000_000_000
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 
 export interface Made {
   outbox: Outbox
-  /** appendEvents as the vote engine calls it: inside its own transaction where there is one */
-  append(events: OutboxEvent[]): void
+  /** appendEvents as the vote engine calls it: inside its own transaction where there is one (awaited: PostgreSQL's is async) */
+  append(events: OutboxEvent[]): void | Promise<void>
   clock: { t: number }
-  close(): void
+  close(): void | Promise<void>
 }
 
-export type Make = (opts: { leaseMs?: number }) => Made
+export type Make = (opts: { leaseMs?: number }) => Made | Promise<Made>
 
 let n = 0
 const ev = (type: WebhookEventType, orderKey: string, createdAt: number, account = 'default'): OutboxEvent => {
@@ -31,14 +35,14 @@ const ep = (id: string, over: Partial<{ events: WebhookEventType[] | null; accou
 export function outboxContract(name: string, make: Make) {
   const test = suite(`outbox contract: ${name}`)
   let m: Made
-  test.before.each(() => { m = make({ leaseMs: 60_000 }) })
-  test.after.each(() => m.close())
+  test.before.each(async () => { m = await make({ leaseMs: 60_000 }) })
+  test.after.each(async () => { await m.close() })
 
   test('appends one delivery per endpoint whose type and account filters match', async () => {
     await m.outbox.addEndpoint(ep('A'))
     await m.outbox.addEndpoint(ep('B', { events: ['poll.vote'] }))
     await m.outbox.addEndpoint(ep('C', { account: 'other' }))
-    m.append([ev('poll.sent', 'poll:1', T0), ev('poll.vote', 'poll:1', T0), ev('session.status', 'session', T0, 'other')])
+    await m.append([ev('poll.sent', 'poll:1', T0), ev('poll.vote', 'poll:1', T0), ev('session.status', 'session', T0, 'other')])
     assert.equal(await m.outbox.backlog(), { A: 3, B: 1, C: 1 })
     const b = await m.outbox.list({ endpointId: 'B', limit: 10 })
     assert.equal(b.map((d) => [d.type, d.status, d.attempts, d.nextAt]), [['poll.vote', 'pending', 0, T0]])
@@ -46,18 +50,18 @@ export function outboxContract(name: string, make: Make) {
   })
 
   test('an event no endpoint wants is not kept, and a new endpoint gets only later events', async () => {
-    m.append([ev('poll.vote', 'poll:1', T0)])
+    await m.append([ev('poll.vote', 'poll:1', T0)])
     await m.outbox.addEndpoint(ep('A'))
     assert.equal(await m.outbox.list({ limit: 10 }), [])
     assert.equal(await m.outbox.claim('A', 10, T0 + 1), [])
-    m.append([ev('poll.vote', 'poll:1', T0 + 1)])
+    await m.append([ev('poll.vote', 'poll:1', T0 + 1)])
     assert.is((await m.outbox.list({ limit: 10 })).length, 1)
   })
 
   test('claim: due deliveries only, oldest first, at most limit, with the event', async () => {
     await m.outbox.addEndpoint(ep('A'))
     const events = [ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0 + 10), ev('poll.vote', 'poll:3', T0 + 20)]
-    m.append(events)
+    await m.append(events)
     assert.equal(await m.outbox.claim('A', 10, T0 - 1), [], 'nothing is due before its event')
     const first = await m.outbox.claim('A', 2, T0 + 20)
     assert.equal(first.map((d) => d.eventId), [events[0]!.id, events[1]!.id])
@@ -70,7 +74,7 @@ export function outboxContract(name: string, make: Make) {
   test('claim holds back a later event of one order key while an earlier one is pending', async () => {
     await m.outbox.addEndpoint(ep('A'))
     const [e1, e2, e3] = [ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:1', T0 + 1), ev('poll.vote', 'poll:2', T0 + 2)]
-    m.append([e1!, e2!, e3!])
+    await m.append([e1!, e2!, e3!])
     const c1 = await m.outbox.claim('A', 10, T0 + 5)
     assert.equal(c1.map((d) => d.eventId), [e1!.id, e3!.id])
     await m.outbox.settle(c1[0]!.id, { status: 'retry', at: T0 + 6, nextAt: T0 + 5000, error: 'HTTP 500', httpStatus: 500 })
@@ -86,7 +90,7 @@ export function outboxContract(name: string, make: Make) {
   test('claim offers the head of each order key, oldest first whatever the keys sort like', async () => {
     await m.outbox.addEndpoint(ep('A'))
     const events = [ev('poll.vote', 'poll:b', T0), ev('poll.vote', 'poll:a', T0), ev('poll.vote', 'poll:b', T0), ev('session.status', 'session', T0), ev('poll.vote', 'poll:a', T0)]
-    m.append(events)
+    await m.append(events)
     assert.equal((await m.outbox.claim('A', 1, T0)).map((d) => d.eventId), [events[0]!.id])
     assert.equal((await m.outbox.claim('A', 10, T0)).map((d) => d.eventId), [events[1]!.id, events[3]!.id])
   })
@@ -94,7 +98,7 @@ export function outboxContract(name: string, make: Make) {
   test('a failed delivery no longer holds back its order key', async () => {
     await m.outbox.addEndpoint(ep('A'))
     const [e1, e2] = [ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:1', T0 + 1)]
-    m.append([e1!, e2!])
+    await m.append([e1!, e2!])
     const [c] = await m.outbox.claim('A', 10, T0 + 1)
     await m.outbox.settle(c!.id, { status: 'failed', at: T0 + 2, error: 'gave up' })
     assert.equal((await m.outbox.claim('A', 10, T0 + 2)).map((d) => d.eventId), [e2!.id])
@@ -104,7 +108,7 @@ export function outboxContract(name: string, make: Make) {
     await m.outbox.addEndpoint(ep('A'))
     await m.outbox.addEndpoint(ep('B'))
     const [e1, e2] = [ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:1', T0 + 1)]
-    m.append([e1!, e2!])
+    await m.append([e1!, e2!])
     const [a] = await m.outbox.claim('A', 10, T0 + 1)
     await m.outbox.settle(a!.id, { status: 'retry', at: T0 + 2, nextAt: T0 + 99_000, error: 'down' })
     const [b1] = await m.outbox.claim('B', 10, T0 + 2)
@@ -114,10 +118,10 @@ export function outboxContract(name: string, make: Make) {
   })
 
   test('a claimed delivery is not offered again until settled, or until its lease runs out', async () => {
-    m.close()
-    m = make({ leaseMs: 1000 })
+    await m.close()
+    m = await make({ leaseMs: 1000 })
     await m.outbox.addEndpoint(ep('A'))
-    m.append([ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0)])
+    await m.append([ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0)])
     const [c] = await m.outbox.claim('A', 1, T0)
     const [other] = await m.outbox.claim('A', 1, T0)
     assert.is.not(other!.id, c!.id)
@@ -127,7 +131,7 @@ export function outboxContract(name: string, make: Make) {
 
   test('settle records attempts, status, last error and answer, and the endpoint health', async () => {
     await m.outbox.addEndpoint(ep('A'))
-    m.append([ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0)])
+    await m.append([ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0)])
     assert.equal(await m.outbox.health('A'), { lastSuccessAt: null, lastFailureAt: null, lastError: null, consecutiveFailures: 0 })
     const [d1, d2] = await m.outbox.claim('A', 2, T0)
     await m.outbox.settle(d1!.id, { status: 'retry', at: T0 + 1, nextAt: T0 + 5000, error: 'HTTP 500: oops', httpStatus: 500 })
@@ -156,7 +160,7 @@ export function outboxContract(name: string, make: Make) {
   test('list filters by status and endpoint, newest first, limited', async () => {
     await m.outbox.addEndpoint(ep('A'))
     await m.outbox.addEndpoint(ep('B'))
-    m.append([ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0 + 1), ev('poll.vote', 'poll:3', T0 + 2)])
+    await m.append([ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0 + 1), ev('poll.vote', 'poll:3', T0 + 2)])
     const claimed = await m.outbox.claim('A', 3, T0 + 2)
     await m.outbox.settle(claimed[0]!.id, { status: 'failed', at: T0 + 3, error: 'x' })
     await m.outbox.settle(claimed[2]!.id, { status: 'delivered', at: T0 + 3 })
@@ -174,7 +178,7 @@ export function outboxContract(name: string, make: Make) {
 
   test('retry makes a failed delivery due now with its attempts kept; unknown ids are false', async () => {
     await m.outbox.addEndpoint(ep('A'))
-    m.append([ev('poll.vote', 'poll:1', T0)])
+    await m.append([ev('poll.vote', 'poll:1', T0)])
     const [d] = await m.outbox.claim('A', 1, T0)
     await m.outbox.settle(d!.id, { status: 'failed', at: T0 + 1, error: 'gave up' })
     m.clock.t = T0 + 86_400_000
@@ -198,7 +202,7 @@ export function outboxContract(name: string, make: Make) {
     assert.ok(await m.outbox.setSecret('A', 'whsec_other'))
     assert.is(await m.outbox.secretOf('A'), 'whsec_other')
     assert.is(await m.outbox.setSecret('Z', 'whsec_x'), false)
-    m.append([ev('poll.vote', 'poll:1', T0)])
+    await m.append([ev('poll.vote', 'poll:1', T0)])
     await m.outbox.claim('A', 1, T0)
     assert.ok(await m.outbox.removeEndpoint('A'))
     assert.is(await m.outbox.removeEndpoint('A'), false)
@@ -206,14 +210,14 @@ export function outboxContract(name: string, make: Make) {
     assert.equal(await m.outbox.backlog(), { B: 1 })
     assert.equal((await m.outbox.list({ limit: 10 })).map((d) => d.endpointId), ['B'])
     assert.is(await m.outbox.secretOf('A'), undefined)
-    m.append([ev('poll.vote', 'poll:1', T0 + 1)])
+    await m.append([ev('poll.vote', 'poll:1', T0 + 1)])
     assert.equal(await m.outbox.backlog(), { B: 2 }, 'a removed endpoint gets nothing new')
   })
 
   test('prune drops settled deliveries older than the bound and keeps pending ones sendable', async () => {
     await m.outbox.addEndpoint(ep('A'))
     const events = [ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0 + 1), ev('poll.vote', 'poll:3', T0 + 2), ev('poll.vote', 'poll:4', T0 + 100)]
-    m.append(events)
+    await m.append(events)
     const claimed = await m.outbox.claim('A', 4, T0 + 100)
     await m.outbox.settle(claimed[0]!.id, { status: 'delivered', at: T0 + 100 })
     await m.outbox.settle(claimed[1]!.id, { status: 'retry', at: T0 + 100, nextAt: T0 + 200, error: 'x' })
@@ -241,5 +245,35 @@ outboxContract('sqlite', ({ leaseMs }) => {
   const clock = { t: T0 }
   const db = openMemoryDb()
   const outbox = createSqliteOutbox(db, { now: () => clock.t, leaseMs })
-  return { outbox, append: (events) => tx(db, () => outbox.appendEvents(events)), clock, close: () => db.close() }
+  return { outbox, append: (events) => tx(db, () => outbox.appendEvents(events)), clock, close: () => { db.close() } }
 })
+
+// PostgreSQL: a throwaway cluster for this file (or PG_TEST_URL), a schema per test. No
+// PostgreSQL is a failure saying what to install, never a skip.
+requirePostgres()
+const cluster = pgCluster()
+const pgServer = suite('outbox contract: postgres server')
+pgServer('a PostgreSQL server to test against', async () => { assert.match(await cluster.url(), /^postgres(ql)?:\/\//) })
+pgServer.run()
+
+outboxContract('postgres', async ({ leaseMs }) => {
+  const clock = { t: T0 }
+  const url = await cluster.url()
+  const schema = newSchema('pw_outbox')
+  const store = await openPostgresStore({ url, schema, log: pino({ level: 'silent' }), poolSize: 4, outbox: { now: () => clock.t, leaseMs } })
+  const outbox = store.outbox
+  return {
+    outbox,
+    // As the PostgreSQL journal's commit does: inside its transaction, announced after it.
+    append: async (events) => {
+      const n = await pgTx(store.pool, (c) => outbox.appendEventsIn(c, events))
+      if (n) outbox.appended()
+    },
+    clock,
+    close: async () => { await store.close(); await dropSchema(url, schema) },
+  }
+})
+
+const pgStop = suite('outbox contract: postgres server stops')
+pgStop('the cluster of this file is removed', async () => { await cluster.stop() })
+pgStop.run()

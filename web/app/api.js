@@ -1,7 +1,24 @@
 // @ts-check
-import { failureText } from './model.js'
+import { accountPath, failureText } from './model.js'
 
 const TOKEN_KEY = 'pollwire.apiToken'
+
+/** The account the page shows; its API is under /accounts/<id> (`default`: the unprefixed paths). */
+let account = 'default'
+
+/** @param {string} id */
+export function setAccount(id) { account = id }
+
+export function currentAccount() { return account }
+
+/**
+ * An API path of the account the page shows (the server's global paths — webhooks, accounts —
+ * are used as they are).
+ * @param {string} path
+ */
+export function forAccount(path) {
+  return accountPath(account, path)
+}
 
 /** A failed request, with the server's readable message. */
 export class ApiError extends Error {

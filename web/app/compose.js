@@ -1,5 +1,5 @@
 // @ts-check
-import { errorText, getJson, postJson } from './api.js'
+import { currentAccount, errorText, forAccount, getJson, postJson } from './api.js'
 import { byId, h } from './dom.js'
 import { chatLabel, filterChats, pollRequest } from './model.js'
 
@@ -40,9 +40,12 @@ export function createComposer({ onChats, limits }) {
 
   async function loadChats() {
     refresh.disabled = true
+    const asked = currentAccount()
     try {
       /** @type {{ chats: Chat[] }} */
-      const body = await getJson('/get-chats')
+      const body = await getJson(forAccount('/get-chats'))
+      // Another account was chosen meanwhile: these chats are not its.
+      if (asked !== currentAccount()) return
       all = body.chats
       onChats(all)
       showChats()
@@ -110,7 +113,7 @@ export function createComposer({ onChats, limits }) {
     send.disabled = true
     try {
       /** @type {{ pollMsgId: string }} */
-      const res = await postJson('/send-poll', checked.body)
+      const res = await postJson(forAccount('/send-poll'), checked.body)
       ok.textContent = `Poll sent (id ${res.pollMsgId}).`
       question.value = ''
       multi.checked = false
@@ -138,5 +141,19 @@ export function createComposer({ onChats, limits }) {
     if (!all.length && next !== undefined) retry = setTimeout(() => void loadChatsSoon(rest), next)
   }
 
-  return { loadChats: loadChatsSoon }
+  return {
+    loadChats: loadChatsSoon,
+    /** forgets the chats and what was typed (another account is shown) */
+    clear() {
+      if (retry) { clearTimeout(retry); retry = null }
+      all = []
+      chatFilter.value = ''
+      question.value = ''
+      multi.checked = false
+      error.textContent = ''
+      ok.textContent = ''
+      resetOptions()
+      showChats()
+    },
+  }
 }

@@ -1,9 +1,10 @@
 // @ts-check
 import { io } from '../vendor/socket.io.esm.min.js'
-import { currentToken, errorText, getJson, obtainToken, postJson, request, setTokenPrompt } from './api.js'
+import { currentAccount, currentToken, errorText, forAccount, getJson, obtainToken, postJson, request, setAccount, setTokenPrompt } from './api.js'
+import { createAccountsPanel } from './accounts.js'
 import { createComposer } from './compose.js'
 import { byId } from './dom.js'
-import { displayJid, limitsFrom, statusText } from './model.js'
+import { accountFromSearch, accountIdRule, accountNamespace, displayJid, limitsFrom, statusText } from './model.js'
 import { createPollList } from './polls.js'
 import { createWebhooksPanel } from './webhooks.js'
 
@@ -38,8 +39,10 @@ const pollList = createPollList({
   // A voter's 1:1 chat carries their contact or push name, when WhatsApp sent it.
   personName: (jid) => chats.get(jid.replace(/:\d+@/, '@'))?.name || undefined,
 })
-// The form's limits are the server's own, from its API description (public, no token needed).
-const limits = limitsFrom(await (await fetch('/openapi.json')).json())
+// The form's limits and the account id rule are the server's own, from its API description (public, no token needed).
+const description = await (await fetch('/openapi.json')).json()
+const limits = limitsFrom(description)
+const accountRule = accountIdRule(description)
 const composer = createComposer({
   limits,
   onChats(list) {
@@ -50,6 +53,7 @@ const composer = createComposer({
 })
 
 const webhooks = createWebhooksPanel()
+const accounts = createAccountsPanel({ rule: accountRule, selected: currentAccount, onSelect: (id) => void showAccount(id) })
 
 setTokenPrompt((wrong) => new Promise((resolve) => {
   ui.tokenError.textContent = wrong ? 'The server refused that token. Try again.' : ''
@@ -88,6 +92,7 @@ function showStatus(next) {
   if (!ready) ui.user.hidden = true
   if (next !== 'qr_pending') hideQr(ready ? '' : 'Waiting for a QR code from WhatsApp…')
   if (ready) { ui.pairingResult.hidden = true; void composer.loadChats() }
+  if (next !== 'offline' && next !== 'unknown') accounts.setStatus(currentAccount(), next)
 }
 
 /** @param {{ id: string, name?: string }} user */
@@ -95,17 +100,23 @@ function showUser(user) {
   const number = displayJid(user.id)
   ui.user.textContent = user.name ? `Linked as ${user.name} (${number})` : `Linked as ${number}`
   ui.user.hidden = false
+  accounts.setStatus(currentAccount(), 'ready', { id: user.id, name: user.name ?? '' })
 }
 
 // --- QR: the server draws it (qrcode on the server), the page shows it and keeps the text
 
 let qrSeq = 0
+/** the QR shown or being drawn: the same one again (GET /status, then the socket's qr_code) is not fetched twice */
+let qrText = ''
 /** @param {string} text */
 async function showQr(text) {
+  // A second fetch of the same QR could come after the phone scanned it: a 404 for nothing.
+  if (text === qrText) return
+  qrText = text
   const seq = ++qrSeq
   ui.qrCaption.textContent = 'Scan this code with WhatsApp. It changes every 20 seconds or so.'
   try {
-    const res = await request('/status/qr.svg')
+    const res = await request(forAccount('/status/qr.svg'))
     if (!res.ok) throw new Error(`the server answered ${res.status}`)
     const svg = await res.text()
     if (seq !== qrSeq) return
@@ -114,6 +125,7 @@ async function showQr(text) {
     ui.qr.hidden = false
   } catch (err) {
     if (seq !== qrSeq) return
+    qrText = ''
     ui.qr.hidden = true
     ui.qrCaption.textContent = `Could not draw the QR code: ${errorText(err)}`
   }
@@ -124,6 +136,7 @@ async function showQr(text) {
 /** @param {string} caption */
 function hideQr(caption) {
   qrSeq++
+  qrText = ''
   ui.qr.hidden = true
   ui.qr.removeAttribute('src')
   delete ui.qr.dataset.qr
@@ -146,7 +159,7 @@ ui.pairingForm.addEventListener('submit', async (e) => {
   if (button) button.disabled = true
   try {
     /** @type {{ code: string }} */
-    const { code } = await postJson('/pairing-code', { phoneNumber })
+    const { code } = await postJson(forAccount('/pairing-code'), { phoneNumber })
     ui.pairingCode.value = code
     ui.pairingResult.hidden = false
   } catch (err) {
@@ -159,10 +172,11 @@ ui.pairingForm.addEventListener('submit', async (e) => {
 // --- logout
 
 ui.logout.addEventListener('click', async () => {
-  if (!window.confirm('Log out of WhatsApp? This unlinks the device; you will need to scan a new QR code.')) return
+  const which = currentAccount() === 'default' ? '' : ` (account ${currentAccount()})`
+  if (!window.confirm(`Log out of WhatsApp${which}? This unlinks the device; you will need to scan a new QR code.`)) return
   ui.logout.disabled = true
   try {
-    await postJson('/logout', {})
+    await postJson(forAccount('/logout'), {})
   } catch (err) {
     window.alert(`Logout failed: ${errorText(err)}`)
   } finally {
@@ -170,41 +184,87 @@ ui.logout.addEventListener('click', async () => {
   }
 })
 
-// --- start: HTTP first (it asks for the token if the server wants one), then live events
+// --- the account shown: HTTP first (it asks for the token if the server wants one), then its live events
 
-async function start() {
+/** @type {import('../vendor/socket.io.esm.min.js').Socket | null} */
+let socket = null
+/** bumped on each switch: answers for an account no longer shown are dropped */
+let shown = 0
+
+/**
+ * Shows one account: its state and QR, its chats and polls, its namespace's live events
+ * (`default`: the unprefixed paths and the default namespace, as the GUI uses them).
+ * @param {string} id
+ */
+async function showAccount(id) {
+  const turn = ++shown
+  setAccount(id)
+  history.replaceState(null, '', id === 'default' ? location.pathname : `${location.pathname}?account=${encodeURIComponent(id)}`)
+  socket?.disconnect()
+  socket = null
+  chats.clear()
+  composer.clear()
+  pollList.reset({})
+  ui.pairingError.textContent = ''
+  ui.pairingResult.hidden = true
+  ui.user.hidden = true
+  showStatus('unknown')
+  ui.state.textContent = 'Loading the account…'
+  accounts.show()
   try {
     /** @type {{ status: string, qrCode: string | null, user: { id: string, name: string } | null }} */
-    const s = await getJson('/status')
+    const s = await getJson(forAccount('/status'))
+    if (turn !== shown) return
     showStatus(s.status)
     if (s.user) showUser(s.user)
     if (s.qrCode) void showQr(s.qrCode)
   } catch (err) {
+    if (turn !== shown) return
     ui.state.textContent = `Cannot load the status: ${errorText(err)}`
   }
-  // After the status: a token the server wants has been asked for by now, once.
-  webhooks.start()
+  if (turn === shown) socket = listen(id)
+}
 
-  const socket = io({
+/**
+ * The live events of one account's namespace; each handler does nothing once another account is shown.
+ * @param {string} id
+ */
+function listen(id) {
+  const s = io(accountNamespace(id), {
     // A function, so a reconnect after a new token was typed sends the new one.
     auth: (cb) => cb({ token: currentToken() ?? '' }),
   })
-  socket.on('connect_error', async (err) => {
+  const live = () => socket === s
+  s.on('connect_error', async (err) => {
+    if (!live()) return
     if (/unauthorized/i.test(err.message)) {
       const token = await obtainToken(currentToken())
-      if (token) socket.connect()
+      if (token) s.connect()
       else ui.state.textContent = 'Live updates need the API token. Reload the page to enter it.'
       return
     }
     showStatus('offline')
   })
-  socket.on('disconnect', () => showStatus('offline'))
-  socket.on('client_status', (/** @type {string} */ s) => showStatus(s))
-  socket.on('whatsapp_user', (/** @type {{ id: string, name: string }} */ u) => { if (status === 'ready') showUser(u) })
-  socket.on('qr_code', (/** @type {string} */ qr) => { showStatus('qr_pending'); void showQr(qr) })
-  socket.on('initial_poll_data', (/** @type {Record<string, Poll>} */ polls) => pollList.reset(polls))
-  socket.on('new_poll_sent', (/** @type {{ pollMsgId: string, pollData: Poll }} */ p) => pollList.upsert(p.pollMsgId, p.pollData))
-  socket.on('poll_update_to_gui', (/** @type {import('./model.js').PollUpdate} */ u) => void pollList.update(u))
+  s.on('disconnect', (reason) => {
+    if (!live()) return
+    showStatus('offline')
+    // The server cut this namespace: the account was removed (here or elsewhere).
+    if (reason === 'io server disconnect') void accounts.refresh()
+  })
+  s.on('client_status', (/** @type {string} */ st) => { if (live()) showStatus(st) })
+  s.on('whatsapp_user', (/** @type {{ id: string, name: string }} */ u) => { if (live() && status === 'ready') showUser(u) })
+  s.on('qr_code', (/** @type {string} */ qr) => { if (live()) { showStatus('qr_pending'); void showQr(qr) } })
+  s.on('initial_poll_data', (/** @type {Record<string, Poll>} */ polls) => { if (live()) pollList.reset(polls) })
+  s.on('new_poll_sent', (/** @type {{ pollMsgId: string, pollData: Poll }} */ p) => { if (live()) pollList.upsert(p.pollMsgId, p.pollData) })
+  s.on('poll_update_to_gui', (/** @type {import('./model.js').PollUpdate} */ u) => { if (live()) void pollList.update(u) })
+  return s
+}
+
+async function start() {
+  await showAccount(accountFromSearch(location.search, accountRule))
+  // After the status: a token the server wants has been asked for by now, once.
+  webhooks.start()
+  accounts.start()
 }
 
 void start()

@@ -159,3 +159,79 @@ const STATUS_TEXT = {
 export function statusText(status) {
   return STATUS_TEXT[status] ?? status
 }
+
+// --- several accounts (API.md, "Several accounts")
+
+/** @typedef {{ id: string, status: string, user: { id: string, name: string } | null }} AccountSummary */
+
+/**
+ * Where an account's copy of an API path is: the unprefixed path for `default` (the GUI's),
+ * `/accounts/<id>` + path for the others.
+ * @param {string} account
+ * @param {string} path
+ */
+export function accountPath(account, path) {
+  return account === 'default' ? path : `/accounts/${encodeURIComponent(account)}${path}`
+}
+
+/**
+ * The Socket.IO namespace of an account's events: the default one for `default`.
+ * @param {string} account
+ */
+export function accountNamespace(account) {
+  return account === 'default' ? '/' : `/accounts/${encodeURIComponent(account)}`
+}
+
+/**
+ * The account id rule, read from the server's API description (POST /accounts) rather than retyped.
+ * @param {any} doc the OpenAPI document
+ * @returns {RegExp}
+ */
+export function accountIdRule(doc) {
+  const pattern = doc?.paths?.['/accounts']?.post?.requestBody?.content?.['application/json']?.schema?.properties?.id?.pattern
+  if (typeof pattern !== 'string') throw new Error('the server did not describe its account ids')
+  return new RegExp(pattern)
+}
+
+/**
+ * What is wrong with an id typed for a new account, in words, or null.
+ * @param {string} id
+ * @param {RegExp} rule
+ * @param {string[]} taken
+ */
+export function accountIdProblem(id, rule, taken) {
+  if (!id) return 'Give the account a name.'
+  if (!rule.test(id)) return 'Use 1 to 32 characters: lower-case letters, digits, _ and -.'
+  if (taken.includes(id)) return `There is an account ${id} already.`
+  return null
+}
+
+/**
+ * The account a page address selects (`?account=shop`), `default` when none or not an id.
+ * @param {string} search location.search
+ * @param {RegExp} rule
+ */
+export function accountFromSearch(search, rule) {
+  const id = new URLSearchParams(search).get('account')
+  return id && rule.test(id) ? id : 'default'
+}
+
+/** @type {Record<string, string>} */
+const ACCOUNT_STATUS = { ready: 'linked', qr_pending: 'waiting for a scan', disconnected: 'connecting', logged_out: 'logged out', unknown: 'state not known yet' }
+
+/**
+ * An account's state in words: `linked as Shop (+15550000002)`, `waiting for a scan`, ….
+ * @param {AccountSummary} a
+ */
+export function accountStateText(a) {
+  if (a.status === 'ready' && a.user) return `linked as ${a.user.name ? `${a.user.name} (${displayJid(a.user.id)})` : displayJid(a.user.id)}`
+  return ACCOUNT_STATUS[a.status] ?? a.status
+}
+
+/**
+ * An account as the switcher names it: `shop — linked as Shop (+15550000002)`.
+ * @param {AccountSummary} a
+ */
+export function accountLabel(a) {
+  return `${a.id} — ${accountStateText(a)}`
+}

@@ -1,5 +1,5 @@
 // @ts-check
-import { errorText, getJson, request } from './api.js'
+import { errorText, forAccount, getJson, request } from './api.js'
 import { formatTime, h } from './dom.js'
 import { applyUpdate, displayJid, optionRows, sortPolls, voterRows } from './model.js'
 
@@ -125,7 +125,7 @@ export function createPollList({ list, empty, chatName, personName }) {
     card.historyBody.setAttribute('aria-busy', 'true')
     try {
       /** @type {{ votes: Vote[] }} */
-      const { votes } = await getJson(`/polls/${encodeURIComponent(id)}/votes`)
+      const { votes } = await getJson(forAccount(`/polls/${encodeURIComponent(id)}/votes`))
       card.historyBody.replaceChildren(votes.length ? historyTable(votes, person) : h('p', { class: 'hint' }, 'No votes received yet.'))
     } catch (err) {
       card.historyBody.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Could not load the history: ${errorText(err)}`))
@@ -139,7 +139,7 @@ export function createPollList({ list, empty, chatName, personName }) {
     button.disabled = true
     try {
       // A plain link could not carry the API token; a blob URL can be saved all the same.
-      const res = await request(`/polls/${encodeURIComponent(id)}/results.csv`)
+      const res = await request(forAccount(`/polls/${encodeURIComponent(id)}/results.csv`))
       if (!res.ok) throw new Error(`the server answered ${res.status}`)
       const url = URL.createObjectURL(await res.blob())
       const a = h('a', { href: url, download: `poll-${id.replace(/[^A-Za-z0-9_-]/g, '')}.csv` })
@@ -169,7 +169,7 @@ export function createPollList({ list, empty, chatName, personName }) {
       if (next) { upsert(update.pollMsgId, next); return }
       // A poll we have not seen (sent from another tab before we loaded): fetch it whole.
       try {
-        const { success: _s, pollMsgId: _id, ...poll } = await getJson(`/polls/${encodeURIComponent(update.pollMsgId)}`)
+        const { success: _s, pollMsgId: _id, ...poll } = await getJson(forAccount(`/polls/${encodeURIComponent(update.pollMsgId)}`))
         upsert(update.pollMsgId, /** @type {Poll} */ (poll))
       } catch { /* the next update or initial_poll_data brings it */ }
     },

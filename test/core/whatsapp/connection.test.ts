@@ -127,6 +127,21 @@ test('logout unlinks, clears credentials, and pairs afresh without a reconnect l
   assert.is(pending().length, 0)
 })
 
+test('logout without a fresh pairing (an account deleted) unlinks, clears, and opens nothing', async () => {
+  const { session, sockets, auth, pending } = setup()
+  await auth.saveCreds({ ...(await auth.load()).creds, me: { id: '1@s.whatsapp.net' } })
+  session.start()
+  await flush()
+  sockets.last().open()
+  await session.logout({ pairAgain: false })
+  await flush()
+  assert.is(sockets.sockets[0]!.loggedOut, 1)
+  assert.not.ok(await registered(auth))
+  assert.is(session.status(), 'logged_out')
+  assert.is(sockets.sockets.length, 1, 'no new socket')
+  assert.is(pending().length, 0)
+})
+
 test('stop ends the socket and nothing reconnects', async () => {
   const { session, sockets, pending } = setup()
   session.start()

@@ -95,7 +95,7 @@ crash('every poll WhatsApp received is stored with its secret: a vote for it cou
     }, 10_000)
   }
   const metrics = await (await fetch(`${w.server.url}/metrics`)).text()
-  assert.not.match(metrics, /pollwire_votes_pending\{reason="no_key"\} [1-9]/, 'no vote waits for a key')
+  assert.not.match(metrics, /pollwire_votes_pending\{account="default",reason="no_key"\} [1-9]/, 'no vote waits for a key')
   const receivedIds = new Set(received.map((r) => r.id))
   const notReceived = Object.entries(stored).filter(([id, p]) => w.issued.has(p.question) && !receivedIds.has(id)).length
   console.log(`  send-poll: seed ${SEED}, ${KILLS} kills, ${w.answered} POSTs answered before the kill, ${received.length} polls reached WhatsApp ` +

@@ -114,10 +114,15 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	private iqCounter = 0
 	private closing: Promise<void> | undefined
 	private readonly restoreConsole: () => void
+	/** further owners served on this server's port (addOwner), and which of their connections went to whom */
+	private readonly owners: FakeWhatsApp[] = []
+	private readonly handedOver = new Map<ClientConnection, FakeWhatsApp>()
 
 	private constructor(
 		private readonly wss: WebSocketServer,
-		options: FakeWhatsAppOptions
+		options: FakeWhatsAppOptions,
+		/** set for an owner added with addOwner: the server that owns the port and every socket */
+		private readonly primary?: FakeWhatsApp
 	) {
 		const address = wss.address() as AddressInfo
 		this.url = `ws://127.0.0.1:${address.port}${STREAM_PATH}`
@@ -135,13 +140,14 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 			ownerIdentity: () => this.phone.signal.identityKeyPair,
 			devices: this.devices,
 			scheduler: this.scheduler,
-			connections: () => [...this.live],
+			// a client showing a QR is the primary's until a phone scans it: any owner's phone may
+			connections: () => (this.primary ? [...this.primary.live, ...this.live] : [...this.live]),
 			newIqId: () => this.newIqId(),
 			onPaired: device => this.events.emit('paired', device)
 		})
 		this.phone = new FakePhone(this.ownerPn, this.ownerLid, options.ownerName ?? 'Owner', this, this.pairing)
 		this.inbound = new InboundRouter(this)
-		wss.on('connection', socket => {
+		if (!primary) wss.on('connection', socket => {
 			// refused at once after the upgrade: an HTTP error status would leave Baileys (which
 			// listens for 'unexpected-response') waiting for its 20 s connect timeout instead
 			if (Date.now() < this.refuseUntil) {
@@ -153,6 +159,28 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 			this.live.add(connection)
 			this.events.emit('connection', connection.id)
 		})
+	}
+
+	/**
+	 * Another WhatsApp account (owner) served on the same port, as the real WhatsApp serves
+	 * every phone: its own phone, contacts, groups, linked devices, offline queue and recorder.
+	 * A client showing a QR belongs to the owner whose phone scans it (`owner.phone.scanQr`);
+	 * a client logging in goes to the owner that linked it. Fault injection (streamError,
+	 * dropConnections) touches only that owner's connections; refuseConnections, the whole
+	 * port. Pairing by code and messages between owners are not simulated. Closed with this server.
+	 */
+	addOwner(options: Omit<FakeWhatsAppOptions, 'quietLibsignal'> & { ownerPn: string; ownerLid: string }): FakeWhatsApp {
+		if (this.primary) {
+			return this.primary.addOwner(options)
+		}
+		for (const fake of [this, ...this.owners]) {
+			if (fake.ownerPn === userPart(options.ownerPn) || fake.ownerLid === userPart(options.ownerLid)) {
+				throw new Error(`owner ${options.ownerPn} / ${options.ownerLid} already exists`)
+			}
+		}
+		const owner = new FakeWhatsApp(this.wss, { ...options, quietLibsignal: false }, this)
+		this.owners.push(owner)
+		return owner
 	}
 
 	static async start(options: FakeWhatsAppOptions = {}): Promise<FakeWhatsApp> {
@@ -391,16 +419,25 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 
 	/** For `ms` milliseconds, drops every new WebSocket right after its upgrade. */
 	refuseConnections(ms: number): void {
+		if (this.primary) {
+			this.primary.refuseConnections(ms)
+			return
+		}
 		this.refuseUntil = Date.now() + ms
 	}
 
 	async close(): Promise<void> {
 		this.closing ??= (async () => {
+			for (const owner of this.owners) {
+				await owner.close()
+			}
 			this.scheduler.close()
 			for (const connection of [...this.live]) {
 				connection.terminate()
 			}
-			await new Promise<void>(resolve => this.wss.close(() => resolve()))
+			if (!this.primary) {
+				await new Promise<void>(resolve => this.wss.close(() => resolve()))
+			}
 			this.events.removeAllListeners()
 			this.restoreConsole()
 		})()
@@ -441,6 +478,11 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	// ---- ConnectionHost -----------------------------------------------------------------------
 
 	record(connection: ClientConnection, direction: 'from-client' | 'to-client', stanza: BinaryNode): void {
+		const owner = this.handedOver.get(connection)
+		if (owner) {
+			owner.record(connection, direction, stanza)
+			return
+		}
 		if (direction === 'from-client') {
 			this.settleAcknowledged(connection, stanza)
 		}
@@ -456,6 +498,14 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 			return
 		}
 		const device = this.devices.byNoiseKey(clientStaticKey)
+		const owner = device ? undefined : this.owners.find(other => other.devices.byNoiseKey(clientStaticKey))
+		if (owner) {
+			this.live.delete(connection)
+			owner.live.add(connection)
+			this.handedOver.set(connection, owner)
+			owner.onAuthenticated(connection, { payload, clientStaticKey } as FinishedHandshake)
+			return
+		}
 		const username = payload.username === null || payload.username === undefined ? '' : String(payload.username)
 		if (!device || username !== this.ownerPn || device.id !== (payload.device ?? 0)) {
 			connection.endStream(node('failure', { reason: 401, location: 'fake' }))
@@ -476,6 +526,10 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	}
 
 	async onNode(connection: ClientConnection, stanza: BinaryNode): Promise<void> {
+		const owner = this.handedOver.get(connection)
+		if (owner) {
+			return owner.onNode(connection, stanza)
+		}
 		if (stanza.tag === 'iq' && (stanza.attrs.type === 'get' || stanza.attrs.type === 'set')) {
 			connection.send(await answerIq(this, connection, stanza))
 			if (isPassiveActive(stanza)) {
@@ -487,6 +541,12 @@ export class FakeWhatsApp implements ConnectionHost, IqHost, Network {
 	}
 
 	onClosed(connection: ClientConnection): void {
+		const owner = this.handedOver.get(connection)
+		if (owner) {
+			this.handedOver.delete(connection)
+			owner.onClosed(connection)
+			return
+		}
 		this.live.delete(connection)
 		this.requeueUnacknowledged(connection)
 		this.events.emit('close', connection.id)

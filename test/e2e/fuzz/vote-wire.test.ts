@@ -93,7 +93,7 @@ const CASES: Case[] = [
 wire('each is acknowledged and journaled with its reason (or ignored); no tally moves; the server stays up', async (w) => {
   const before = (await w.server.get('/get-all-poll-data')).body.polls
   const metrics = async () => (await (await fetch(`${w.server.url}/metrics`)).text())
-  const pendingUnknown = async () => Number(/^pollwire_votes_pending\{reason="unknown_poll"\} (\d+)/m.exec(await metrics())?.[1] ?? 0)
+  const pendingUnknown = async () => Number(/^pollwire_votes_pending\{account="default",reason="unknown_poll"\} (\d+)/m.exec(await metrics())?.[1] ?? 0)
   const unknownBefore = await pendingUnknown()
   for (const c of CASES) {
     const { message, ts } = c.build(w)

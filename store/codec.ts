@@ -1,0 +1,61 @@
+import { BufferJSON, proto } from '@whiskeysockets/baileys'
+import type { RowState, ScanRow } from './ports.ts'
+
+/**
+ * What every store implementation encodes the same way: Baileys' auth values as JSON with its
+ * Buffer codec (and the repairs their reading needs), and the packed journal scan.
+ */
+
+export const encodeAuthValue = (value: unknown) => JSON.stringify(value, BufferJSON.replacer)
+export const decodeAuthValue = (text: string) => JSON.parse(text, BufferJSON.reviver)
+
+/**
+ * Baileys rc14 stores a sender-key record as the bytes of plain `JSON.stringify` (a Buffer
+ * becomes `{ type: 'Buffer', data: [numbers] }`) but reads it with `BufferJSON.reviver`, which
+ * revives only base64 data. A skipped group message key then comes back as an object, and every
+ * group message that arrives after a later one from the same sender fails to decrypt ("Expected
+ * Buffer instead of: Object"), costing a retry round trip through the sender's phone. Handing the
+ * record out in the form the reviver reads fixes that, for records already stored too.
+ */
+export function revivableSenderKey(value: unknown): unknown {
+  if (!(value instanceof Uint8Array)) return value
+  const text = Buffer.from(value).toString('utf-8')
+  if (!text.includes('"data":[')) return value
+  try {
+    return Buffer.from(JSON.stringify(JSON.parse(text), BufferJSON.replacer), 'utf-8')
+  } catch {
+    return value
+  }
+}
+
+/** A stored Signal key as Baileys reads it: sender keys repaired, app-state keys as protobuf objects. */
+export function reviveKey(type: string, text: string): unknown {
+  const value = decodeAuthValue(text)
+  if (type === 'sender-key') return revivableSenderKey(value)
+  return type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value) : value
+}
+
+const STATE_CODE: Record<string, RowState> = { o: 'ok', p: 'pending', r: 'rejected', d: 'dup' }
+
+/**
+ * One poll's journal rows as the scan packs them in SQL: per row, seq, hash, the state's first
+ * letter, voter key ('-' for none), sender timestamp, and the mask (or 's' + selection, or '-'),
+ * every field separated by the ASCII unit separator, which no JID, hash or number contains.
+ */
+export function unpackScan(packed: string): ScanRow[] {
+  const f = packed.split('\x1f')
+  const rows: ScanRow[] = new Array(f.length / 6)
+  for (let i = 0, j = 0; i < f.length; i += 6, j++) {
+    const sel = f[i + 5]
+    rows[j] = {
+      seq: Number(f[i]),
+      hash: f[i + 1],
+      state: STATE_CODE[f[i + 2]],
+      voterKey: f[i + 3] === '-' ? null : f[i + 3],
+      senderTs: Number(f[i + 4]),
+      mask: sel === '-' || sel[0] === 's' ? null : Number(sel),
+      selected: sel[0] === 's' ? sel.slice(1) : null,
+    }
+  }
+  return rows
+}

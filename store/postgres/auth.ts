@@ -1,0 +1,124 @@
+import { initAuthCreds } from '@whiskeysockets/baileys'
+import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
+import { userOf } from '../../contract/jid.ts'
+import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
+import type { AuthState } from '../ports.ts'
+import { arrays, tx, type Pool } from './db.ts'
+import type { WriteReporter } from './health.ts'
+
+
+
+type Pair = { lid: string; pn: string }
+
+/**
+ * Baileys' auth state of one account in PostgreSQL: creds as one row, each Signal key as a row
+ * (the layout and key formats of store/sqlite/auth.ts: lid-mapping `<pnUser>` → lidUser and
+ * `<lidUser>_reverse` → pnUser, JSON through BufferJSON). A keys.set is one transaction; the
+ * LID↔PN listeners hear of new pairs only after it committed.
+ */
+export function createPgAuth(pool: Pool, schema: string, account: string, health: WriteReporter): AuthState {
+  const CR = `"${schema}".auth_creds`
+  const K = `"${schema}".auth_keys`
+
+  const revive = reviveKey
+  const readKey = async (type: string, id: string): Promise<unknown> => {
+    const [row] = await arrays<[string]>(pool, `SELECT json FROM ${K} WHERE account = $1 AND type = $2 AND id = $3`, [account, type, id])
+    return row === undefined ? undefined : revive(type, row[0])
+  }
+
+  // Baileys retries a failed key commit (and holds the message meanwhile): the failure is
+  // reported for /health, then thrown for Baileys to see.
+  const written = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      const out = await fn()
+      health.committed()
+      return out
+    } catch (err) {
+      health.failed(err, what)
+      throw err
+    }
+  }
+
+  const writeKeys = (data: SignalDataSet) => {
+    const put: [string[], string[], string[]] = [[], [], []]
+    const del: [string[], string[]] = [[], []]
+    for (const [type, entries] of Object.entries(data)) {
+      for (const [id, value] of Object.entries(entries ?? {})) {
+        if (value === null || value === undefined) { del[0].push(type); del[1].push(id) } else { put[0].push(type); put[1].push(id); put[2].push(encodeAuthValue(value)) }
+      }
+    }
+    if (!put[0].length && !del[0].length) return Promise.resolve()
+    return written('signal keys', () => tx(pool, async (c) => {
+      if (put[0].length) {
+        await c.query(`INSERT INTO ${K} (account, type, id, json) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
+          ON CONFLICT (account, type, id) DO UPDATE SET json = excluded.json`, [account, ...put])
+      }
+      if (del[0].length) {
+        await c.query(`DELETE FROM ${K} k USING unnest($2::text[], $3::text[]) AS d(type, id)
+          WHERE k.account = $1 AND k.type = d.type AND k.id = d.id`, [account, ...del])
+      }
+    }))
+  }
+
+  const listeners = new Set<(pairs: Pair[]) => void>()
+
+  return {
+    async load() {
+      const [row] = await arrays<[string]>(pool, `SELECT json FROM ${CR} WHERE account = $1`, [account])
+      const creds: AuthenticationCreds = row ? decodeAuthValue(row[0]) : initAuthCreds()
+      return {
+        creds,
+        keys: {
+          get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+            const out: { [id: string]: SignalDataTypeMap[T] } = {}
+            if (!ids.length) return out
+            const got = await arrays<[string, string]>(pool, `SELECT id, json FROM ${K} WHERE account = $1 AND type = $2 AND id = ANY ($3::text[])`,
+              [account, type, ids])
+            for (const [id, json] of got) out[id] = revive(type, json) as SignalDataTypeMap[T]
+            return out
+          },
+          set: async (data: SignalDataSet) => {
+            await writeKeys(data)
+            const mappings = data['lid-mapping']
+            if (mappings && listeners.size) {
+              const learned = Object.entries(mappings).filter(([id, v]) => typeof v === 'string' && !id.endsWith('_reverse'))
+                .map(([pn, lid]) => ({ pn: `${pn}@s.whatsapp.net`, lid: `${lid as string}@lid` }))
+              if (learned.length) for (const fn of listeners) fn(learned)
+            }
+          },
+          clear: async () => { await written('signal keys', () => pool.query(`DELETE FROM ${K} WHERE account = $1`, [account])) },
+        },
+      }
+    },
+    async saveCreds(creds) {
+      await written('credentials', () => pool.query(`INSERT INTO ${CR} (account, json) VALUES ($1, $2)
+        ON CONFLICT (account) DO UPDATE SET json = excluded.json`, [account, encodeAuthValue(creds)]))
+    },
+    async clear() {
+      await written('credentials', () => tx(pool, async (c) => {
+        await c.query(`DELETE FROM ${CR} WHERE account = $1`, [account])
+        await c.query(`DELETE FROM ${K} WHERE account = $1`, [account])
+      }))
+    },
+    async getLIDForPN(pn) {
+      const lid = await readKey('lid-mapping', userOf(pn))
+      return typeof lid === 'string' ? `${lid}@lid` : null
+    },
+    async getPNForLID(lid) {
+      const pn = await readKey('lid-mapping', `${userOf(lid)}_reverse`)
+      return typeof pn === 'string' ? `${pn}@s.whatsapp.net` : null
+    },
+    async lidPairs() {
+      const got = await arrays<[string, string]>(pool, `SELECT id, json FROM ${K}
+        WHERE account = $1 AND type = 'lid-mapping' AND id NOT LIKE '%\\_reverse' ESCAPE '\\'`, [account])
+      return got.flatMap(([pn, json]) => {
+        const lid = decodeAuthValue(json)
+        return typeof lid === 'string' ? [{ pn: `${pn}@s.whatsapp.net`, lid: `${lid}@lid` }] : []
+      })
+    },
+    onLidMapping(fn) {
+      listeners.add(fn)
+      return () => { listeners.delete(fn) }
+    },
+  }
+}
