@@ -1,5 +1,5 @@
-import type { JournalCommit, PendingReason, PollRecord, PollStatus, RawVote, RowDerived, RowState, SenderRow, StoredVote, VoteJournal } from '../ports.ts'
-import { unpackScan } from '../codec.ts'
+import type { JournalCommit, PollRecord, PollStatus, RawVote, RowDerived, VoteJournal } from '../ports.ts'
+import { senderRow, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { arrays, bytes, rows, tx, type Pool, type PoolClient } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import type { PgOutbox } from './outbox.ts'
@@ -208,46 +208,3 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
 }
 
 
-type SenderTuple = [number, string, string | null, string, string, string | null, string | null, string | null, boolean]
-
-function senderRow([seq, hash, reason, pollId, chatId, participant, participantAlt, remoteJidAlt, fromMe]: SenderTuple): SenderRow {
-  return {
-    seq,
-    hash,
-    reason: (reason ?? 'no_key') as PendingReason,
-    raw: { pollId, chatId, participant: participant ?? undefined, participantAlt: participantAlt ?? undefined,
-      remoteJidAlt: remoteJidAlt ?? undefined, fromMe },
-  }
-}
-
-function toStored(r: Record<string, unknown>): StoredVote {
-  const opt = (v: unknown) => (v === null || v === undefined ? undefined : (v as string))
-  const selected = opt(r.selected)
-  return {
-    seq: r.seq as number,
-    hash: r.payload_hash as string,
-    raw: {
-      msgId: opt(r.msg_id),
-      pollId: r.poll_id as string,
-      chatId: r.chat_id as string,
-      remoteJidAlt: opt(r.remote_jid_alt),
-      participant: opt(r.participant),
-      participantAlt: opt(r.participant_alt),
-      fromMe: r.from_me as boolean,
-      senderTimestampMs: r.sender_ts as number,
-      encPayload: new Uint8Array(r.enc_payload as Buffer),
-      encIv: new Uint8Array(r.enc_iv as Buffer),
-      source: r.source as RawVote['source'],
-      receivedAt: r.received_at as number,
-    },
-    state: r.state as RowState,
-    reason: opt(r.reason),
-    dupOf: (r.dup_of as number | null) ?? undefined,
-    voterKey: opt(r.voter_key),
-    creatorJid: opt(r.creator_jid),
-    voterJid: opt(r.voter_jid),
-    selected: selected === undefined ? undefined : selected === '' ? [] : selected.split(','),
-    mask: (r.sel_mask as number | null) ?? undefined,
-    confirmed: r.confirmed as boolean,
-  }
-}
