@@ -4,9 +4,11 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
-COPY runtime ./runtime
+COPY contract ./contract
+COPY core ./core
+COPY store ./store
 COPY handlers ./handlers
-COPY session ./session
+COPY runtime ./runtime
 COPY web ./web
 RUN mkdir -p -m 700 /data && chown node:node /data
 USER node
