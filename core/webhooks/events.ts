@@ -17,9 +17,17 @@ export const pollKey = (pollMsgId: string) => `poll:${pollMsgId}`
 export const SESSION_KEY = 'session'
 export const campaignKey = (campaignId: string) => `campaign:${campaignId}`
 
+// A vote batch's events share one `now`: its ISO text is made once, not once per event.
+let lastNow = NaN
+let lastIso = ''
+function isoOf(now: number): string {
+  if (now !== lastNow) { lastNow = now; lastIso = new Date(now).toISOString() }
+  return lastIso
+}
+
 /** An event of any type: `{ type, timestamp, data }` with data taken as given. */
 export function buildEvent(type: WebhookEventType, account: string, orderKey: string, data: object, now: number = Date.now()): OutboxEvent {
-  const body = JSON.stringify({ type, timestamp: new Date(now).toISOString(), data })
+  const body = JSON.stringify({ type, timestamp: isoOf(now), data })
   return { id: newId('msg_', now), account, type, orderKey, body, createdAt: now }
 }
 
