@@ -276,22 +276,29 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
     return stmt
   }
 
+  const anyWants = (type: WebhookEventType, account: string) => {
+    for (const { endpoint } of endpoints.values()) if (wants(endpoint, { type, account })) return true
+    return false
+  }
+  // The common set-up, an endpoint for every event of every account, needs no filter per event.
+  const takesAll = () => {
+    for (const { endpoint } of endpoints.values()) if (endpoint.events === null && endpoint.account === null) return true
+    return false
+  }
+
   return {
     appendEvents(events) {
       // Outside a transaction the row would be its own commit, and the events would no longer
       // stand or fall with the vote that caused them.
       if (!db.inTransaction) throw new Error('appendEvents must run inside the transaction that commits what the events report')
-      const wanted = events.filter((e) => [...endpoints.values()].some(({ endpoint }) => wants(endpoint, e)))
+      const wanted = takesAll() ? events : events.filter((e) => anyWants(e.type, e.account))
       if (!wanted.length) return
       insertBatch.run([packEvents(wanted)])
       unexpanded = true
       appended.notify()
     },
 
-    wanted(type, account) {
-      for (const { endpoint } of endpoints.values()) if (wants(endpoint, { type, account })) return true
-      return false
-    },
+    wanted: anyWants,
     onAppend: (fn) => appended.on(fn),
 
 
