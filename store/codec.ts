@@ -1,5 +1,5 @@
 import { BufferJSON, proto } from '@whiskeysockets/baileys'
-import type { PendingReason, RawVote, RowState, ScanRow, SenderRow, StoredVote } from './ports.ts'
+import type { PendingReason, PollRecord, PollStatus, RawVote, RowState, ScanRow, SenderRow, StoredVote } from './ports.ts'
 
 /**
  * What every store implementation encodes the same way: Baileys' auth values as JSON with its
@@ -103,5 +103,26 @@ export function toStored(r: Record<string, unknown>): StoredVote {
     selected: selected === undefined ? undefined : selected === '' ? [] : selected.split(','),
     mask: (r.sel_mask as number | null) ?? undefined,
     confirmed: r.confirmed === 1 || r.confirmed === true,
+  }
+}
+
+/**
+ * A poll row as both stores select it. The option lists are JSON text in SQLite and JSONB
+ * (already parsed by the driver) in PostgreSQL.
+ */
+export function toPollRecord(r: Record<string, unknown>): PollRecord {
+  const list = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as string[]
+  return {
+    id: r.id as string,
+    chatId: r.chat_id as string,
+    question: r.question as string,
+    options: list(r.options),
+    hashes: list(r.option_hashes),
+    selectableCount: r.selectable_count as number,
+    secret: new Uint8Array(r.secret as Buffer),
+    timestamp: r.created_at as number,
+    status: r.status as PollStatus,
+    reason: (r.reason as string | null) ?? undefined,
+    creatorJid: (r.creator_jid as string | null) ?? undefined,
   }
 }

@@ -16,18 +16,18 @@ interface Rule { from: RegExp; may: RegExp[]; packagesNot?: RegExp }
 
 /** The store's ports: what the core may know of storage. */
 const PORTS = /^store\/(ports|outbox-port)\.ts$/
-/** What every store implementation encodes the same way. */
-const CODEC = /^store\/codec\.ts$/
+/** What every store implementation does the same way: codecs, outbox rows, write health. */
+const SHARED = /^store\/(codec|outbox-rows|write-health)\.ts$/
 
 const RULES: Rule[] = [
   { from: /^contract\//, may: [/^contract\//], packagesNot: /./ },
   { from: /^handlers\//, may: [/^contract\//, /^handlers\//], packagesNot: /^(node:|hono|@hono|socket\.io|@whiskeysockets|libsql|pino$)/ },
   { from: /^core\//, may: [/^contract\//, /^core\//, PORTS], packagesNot: /^(hono|@hono|socket\.io|libsql|pg|postgres)/ },
   { from: PORTS, may: [/^contract\//, PORTS] },
-  { from: /^store\/codec\.ts$/, may: [/^contract\//, PORTS] },
-  { from: /^store\/sqlite\//, may: [/^contract\//, PORTS, CODEC, /^store\/sqlite\//] },
-  { from: /^store\/memory\//, may: [/^contract\//, PORTS, CODEC, /^store\/memory\//] },
-  { from: /^store\/postgres\//, may: [/^contract\//, PORTS, CODEC, /^store\/postgres\//] },
+  { from: SHARED, may: [/^contract\//, PORTS] },
+  { from: /^store\/sqlite\//, may: [/^contract\//, PORTS, SHARED, /^store\/sqlite\//] },
+  { from: /^store\/memory\//, may: [/^contract\//, PORTS, SHARED, /^store\/memory\//] },
+  { from: /^store\/postgres\//, may: [/^contract\//, PORTS, SHARED, /^store\/postgres\//] },
   { from: /^runtime\//, may: [/^contract\//, /^core\//, /^store\//, /^handlers\/index\.ts$/, /^runtime\//] },
 ]
 

@@ -1,8 +1,9 @@
 import { appendNotifier, wants } from '../outbox-port.ts'
-import type { ClaimedDelivery, Outbox, OutboxEvent, SettleOutcome } from '../outbox-port.ts'
-import type { Delivery, DeliveryStatus, Endpoint, EndpointHealth, WebhookEventType } from '../../contract/webhooks.ts'
+import type { Outbox, OutboxEvent, SettleOutcome } from '../outbox-port.ts'
+import type { Endpoint, EndpointHealth, WebhookEventType } from '../../contract/webhooks.ts'
 import { rows, tx, type Pool, type PoolClient } from './db.ts'
 import { LOCK_SPACE_ORDER_KEY } from './schema.ts'
+import { copyEndpoint, toClaimed, toDelivery, type ClaimRow, type DeliveryRow } from '../outbox-rows.ts'
 
 /*
  * The webhook outbox in PostgreSQL (tables in schema.ts), shared by every process on the
@@ -21,11 +22,6 @@ import { LOCK_SPACE_ORDER_KEY } from './schema.ts'
 const DELIVERY_COLUMNS = `d.id, d.endpoint_id, d.status, d.attempts, d.next_at, d.created_at, d.last_error,
   d.last_status, d.delivered_at, e.id AS event_id, e.type`
 
-interface DeliveryRow {
-  id: number; endpoint_id: string; status: DeliveryStatus; attempts: number; next_at: number; created_at: number
-  last_error: string | null; last_status: number | null; delivered_at: number | null; event_id: string; type: WebhookEventType
-}
-interface ClaimRow extends DeliveryRow { account: string; order_key: string; body: string; event_created_at: number }
 interface EndpointRow {
   id: string; url: string; secret: string; events: WebhookEventType[] | null; account: string | null; source: 'env' | 'api'; created_at: number
 }
@@ -111,16 +107,6 @@ export async function createPgOutbox(pool: Pool, schema: string, { now = Date.no
     WHERE d.id = p.id AND e.seq = d.event_seq
     RETURNING ${DELIVERY_COLUMNS}, e.account, e.order_key, e.body, e.created_at AS event_created_at`
 
-  const toDelivery = (r: DeliveryRow): Delivery => {
-    const d: Delivery = {
-      id: String(r.id), eventId: r.event_id, endpointId: r.endpoint_id, type: r.type, status: r.status,
-      attempts: r.attempts, nextAt: r.next_at, createdAt: r.created_at,
-    }
-    if (r.last_error !== null) d.lastError = r.last_error
-    if (r.last_status !== null) d.lastStatus = r.last_status
-    if (r.delivered_at !== null) d.deliveredAt = r.delivered_at
-    return d
-  }
 
   return {
     appendEvents() {
@@ -150,10 +136,7 @@ export async function createPgOutbox(pool: Pool, schema: string, { now = Date.no
     async claim(endpointId, limit, at) {
       if (limit <= 0) return []
       const got = await rows<ClaimRow>(pool, CLAIM_SQL, [endpointId, at, limit, leaseMs])
-      return got.sort((a, b) => a.id - b.id).map((r): ClaimedDelivery => ({
-        ...toDelivery(r),
-        event: { id: r.event_id, account: r.account, type: r.type, orderKey: r.order_key, body: r.body, createdAt: r.event_created_at },
-      }))
+      return got.sort((a, b) => a.id - b.id).map(toClaimed)
     },
 
     async settle(id, outcome: SettleOutcome) {
@@ -281,4 +264,3 @@ function toEndpoint(row: EndpointRow): Endpoint {
   }
 }
 
-const copyEndpoint = (ep: Endpoint): Endpoint => ({ ...ep, events: ep.events && [...ep.events] })

@@ -1,5 +1,5 @@
-import type { JournalCommit, PollRecord, PollStatus, RawVote, RowDerived, VoteJournal } from '../ports.ts'
-import { senderRow, toStored, unpackScan, type SenderTuple } from '../codec.ts'
+import type { JournalCommit, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
+import { senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { arrays, bytes, rows, tx, type Pool, type PoolClient } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import type { PgOutbox } from './outbox.ts'
@@ -127,19 +127,7 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
     async polls() {
       const got = await rows<Record<string, unknown>>(pool, `SELECT id, chat_id, question, options, option_hashes, selectable_count, secret,
         created_at, status, reason, creator_jid FROM ${P} WHERE account = $1 ORDER BY created_at, pos`, [account])
-      return got.map((r) => ({
-        id: r.id as string,
-        chatId: r.chat_id as string,
-        question: r.question as string,
-        options: r.options as string[],
-        hashes: r.option_hashes as string[],
-        selectableCount: r.selectable_count as number,
-        secret: new Uint8Array(r.secret as Buffer),
-        timestamp: r.created_at as number,
-        status: r.status as PollStatus,
-        reason: (r.reason as string | null) ?? undefined,
-        creatorJid: (r.creator_jid as string | null) ?? undefined,
-      }))
+      return got.map(toPollRecord)
     },
     async persons() {
       return rows<{ lid: string; pn: string }>(pool, `SELECT lid, pn FROM ${PE} WHERE account = $1 ORDER BY lid`, [account])

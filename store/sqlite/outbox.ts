@@ -2,7 +2,8 @@ import type { Db } from './db.ts'
 import { tx } from './db.ts'
 import { appendNotifier, wants } from '../outbox-port.ts'
 import type { ClaimedDelivery, Outbox, OutboxEvent, SettleOutcome } from '../outbox-port.ts'
-import type { Delivery, DeliveryQuery, DeliveryStatus, Endpoint, EndpointHealth, WebhookEventType } from '../../contract/webhooks.ts'
+import type { DeliveryQuery, DeliveryStatus, Endpoint, EndpointHealth, WebhookEventType } from '../../contract/webhooks.ts'
+import { copyEndpoint, toClaimed, toDelivery, type ClaimRow, type DeliveryRow } from '../outbox-rows.ts'
 
 /*
  * appendEvents runs inside the vote transaction, so what it writes is what every vote pays. It
@@ -95,11 +96,6 @@ export const CLAIM_SQL = `WITH RECURSIVE k(key) AS (
     WHERE k.key IS NOT NULL AND d.next_at <= ?2
     ORDER BY d.id LIMIT ?3`
 
-interface DeliveryRow {
-  id: number; endpoint_id: string; status: DeliveryStatus; attempts: number; next_at: number; created_at: number
-  last_error: string | null; last_status: number | null; delivered_at: number | null; event_id: string; type: WebhookEventType
-}
-interface ClaimRow extends DeliveryRow { account: string; order_key: string; body: string; event_created_at: number }
 interface EndpointRow {
   id: string; url: string; secret: string; events: string | null; account: string | null; source: 'env' | 'api'; created_at: number
 }
@@ -253,16 +249,6 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
     return scheduled
   }
 
-  const toDelivery = (r: DeliveryRow): Delivery => {
-    const d: Delivery = {
-      id: String(r.id), eventId: r.event_id, endpointId: r.endpoint_id, type: r.type, status: r.status,
-      attempts: r.attempts, nextAt: r.next_at, createdAt: r.created_at,
-    }
-    if (r.last_error !== null) d.lastError = r.last_error
-    if (r.last_status !== null) d.lastStatus = r.last_status
-    if (r.delivered_at !== null) d.deliveredAt = r.delivered_at
-    return d
-  }
 
   const listStatement = (status?: DeliveryStatus, endpointId?: string) => {
     const key = `${status ? 's' : ''}${endpointId ? 'e' : ''}`
@@ -317,10 +303,7 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
         if (leases.has(id)) continue
         if (out.length >= limit) break
         leases.set(id, { until: at + leaseMs, endpointId })
-        out.push({
-          ...toDelivery(r),
-          event: { id: r.event_id, account: r.account, type: r.type, orderKey: r.order_key, body: r.body, createdAt: r.event_created_at },
-        })
+        out.push(toClaimed(r))
       }
       return out
     },
@@ -453,4 +436,3 @@ function toEndpoint(row: EndpointRow): Endpoint {
   }
 }
 
-const copyEndpoint = (ep: Endpoint): Endpoint => ({ ...ep, events: ep.events && [...ep.events] })

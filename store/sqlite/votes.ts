@@ -1,5 +1,5 @@
-import type { JournalCommit, PollRecord, PollStatus, RawVote, RowDerived, VoteJournal } from '../ports.ts'
-import { senderRow, toStored, unpackScan, type SenderTuple } from '../codec.ts'
+import type { JournalCommit, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
+import { senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import type { Outbox } from '../outbox-port.ts'
@@ -78,19 +78,7 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
 
   return {
     async polls() {
-      return (st.polls.all([account]) as Record<string, unknown>[]).map((r) => ({
-        id: r.id as string,
-        chatId: r.chat_id as string,
-        question: r.question as string,
-        options: JSON.parse(r.options as string) as string[],
-        hashes: JSON.parse(r.option_hashes as string) as string[],
-        selectableCount: r.selectable_count as number,
-        secret: new Uint8Array(r.secret as Buffer),
-        timestamp: r.created_at as number,
-        status: r.status as PollStatus,
-        reason: (r.reason as string | null) ?? undefined,
-        creatorJid: (r.creator_jid as string | null) ?? undefined,
-      }))
+      return (st.polls.all([account]) as Record<string, unknown>[]).map(toPollRecord)
     },
     async persons() {
       return (st.persons.all([account]) as Array<{ lid: string; pn: string }>).map((r) => ({ lid: r.lid, pn: r.pn }))

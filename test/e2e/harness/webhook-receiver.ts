@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { Webhook } from 'standardwebhooks'
-import type { Received } from '../../webhooks/receiver.ts'
+import { readReceived, type Received } from '../../webhooks/receiver.ts'
 import { freePort } from './server-process.ts'
 
 /**
@@ -75,12 +75,7 @@ export async function startWebhookReceiver(opts: {
 
   const listen = async () => {
     const srv = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        const headers: Record<string, string> = {}
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v
-        const r: Received = { id: headers['webhook-id'] ?? '', headers, body: Buffer.concat(chunks).toString('utf8'), path: req.url ?? '/', at: Date.now() }
+      readReceived(req, (r) => {
         const attempt = (attempts.get(r.id) ?? 0) + 1
         attempts.set(r.id, attempt)
         const verified = check(r)
