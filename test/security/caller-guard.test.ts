@@ -157,6 +157,38 @@ writes('POST /logout with no body and no Content-Type (the GUI, curl) still logs
   assert.is(w.app.sockets.sockets[0]!.loggedOut, 1)
 })
 
+// The server's own routes (#13 webhooks, #14 accounts) sit behind the same guard as the GUI's.
+const OWN_WRITES: Array<[string, string, unknown]> = [
+  ['POST', '/webhooks', { url: 'http://127.0.0.1:9/hook' }],
+  ['DELETE', '/webhooks/ep_none', undefined],
+  ['POST', '/webhooks/deliveries/1/retry', undefined],
+  ['POST', '/accounts', { id: 'shop' }],
+  ['DELETE', '/accounts/shop', undefined],
+  ['POST', '/accounts/default/send-poll', POLL],
+  ['POST', '/accounts/default/logout', undefined],
+]
+
+const ownState = async (w: World) => {
+  const hooks = JSON.parse((await send(w.app, 'GET', '/webhooks')).body)
+  const accounts = JSON.parse((await send(w.app, 'GET', '/accounts')).body)
+  return { endpoints: hooks.endpoints.length, accounts: accounts.accounts.map((a: { id: string }) => a.id).join(',') }
+}
+
+writes('the webhook and account routes refuse a foreign Origin, cross-site and non-JSON bodies, and change nothing', async (w) => {
+  const sent = w.app.sockets.last().sent.length
+  const loggedOut = w.app.sockets.last().loggedOut
+  const before = await ownState(w)
+  for (const [method, path, body] of OWN_WRITES) {
+    const json = body === undefined ? undefined : JSON.stringify(body)
+    failure(await send(w.app, method, path, { origin: 'http://evil.example', 'content-type': 'application/json' }, json), 403, `${method} ${path} foreign Origin`)
+    failure(await send(w.app, method, path, { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }, json), 403, `${method} ${path} cross-site`)
+    if (json) failure(await send(w.app, method, path, { 'content-type': 'application/x-www-form-urlencoded' }, json), 415, `${method} ${path} form body`)
+  }
+  assert.equal(await ownState(w), before)
+  assert.is(w.app.sockets.last().sent.length, sent, 'no poll was sent')
+  assert.is(w.app.sockets.last().loggedOut, loggedOut, 'WhatsApp logout was not called')
+})
+
 writes.run()
 
 // ---
@@ -191,6 +223,19 @@ rebind('a foreign Host is 421 on writes too, and nothing happens', async (w) => 
   assert.is(w.app.sockets.last().sent.length, sent)
   assert.is(w.app.sockets.last().loggedOut, 0)
   assert.is(w.app.app.session.status(), 'qr_pending')
+})
+
+rebind('the webhook and account routes are 421 to a foreign Host, reads and writes', async (w) => {
+  const host = REBIND(w.app)
+  for (const path of ['/webhooks', '/webhooks/deliveries', '/accounts', '/accounts/default/status', '/accounts/default/get-all-poll-data']) {
+    failure(await send(w.app, 'GET', path, { host }), 421, `GET ${path}`)
+  }
+  for (const [method, path, body] of OWN_WRITES) {
+    const json = body === undefined ? undefined : JSON.stringify(body)
+    failure(await send(w.app, method, path, { host, origin: `http://${host}`, 'content-type': 'application/json' }, json), 421, `${method} ${path}`)
+  }
+  assert.equal(JSON.parse((await send(w.app, 'GET', '/webhooks')).body).endpoints, [])
+  assert.equal(JSON.parse((await send(w.app, 'GET', '/accounts')).body).accounts.map((a: { id: string }) => a.id), ['default'])
 })
 
 rebind('a WebSocket upgrade with a foreign Host is refused 421; with a loopback Host it is accepted', async (w) => {
