@@ -1,6 +1,7 @@
 import pino from 'pino'
 import { AccountError } from '../contract/account.ts'
 import type { Chat, SendPollInput, Session } from '../contract/account.ts'
+import type { CampaignActionResult, Campaigns, CampaignView, CampaignVoterRow, NewCampaign } from '../contract/campaigns.ts'
 import type { Context } from '../contract/http.ts'
 import type { ConnectionStatus, WaUser } from '../contract/account.ts'
 import type { PollReader, PollView, VoteHistoryEntry } from '../contract/polls.ts'
@@ -79,9 +80,66 @@ import { createRouter } from '../runtime/router.ts'
 export async function invoke(handler: Handler, req: Request, ctx: Context = fakeCtx(), path?: string) {
   const url = new URL(req.url)
   const method = path ? 'GET' : req.method === 'HEAD' ? 'GET' : req.method
-  const dispatch = createRouter([{ method, path: path ?? url.pathname, handler }], ctx)
+  return invokeRoute({ method, path: path ?? url.pathname }, handler, req, ctx)
+}
+
+/** Runs one handler routed at `route` (a `:param` path of any method) behind the real router. */
+export async function invokeRoute(route: { method: string; path: string }, handler: Handler, req: Request, ctx: Context = fakeCtx()) {
+  const dispatch = createRouter([{ ...route, handler }], ctx)
   const res = await dispatch(req)
   const type = res.headers.get('content-type') ?? ''
   const body = type.includes('json') ? await res.json() : await res.text()
   return { status: res.status, body: body as any, headers: res.headers }
+}
+
+/** A campaign as GET /campaigns/:id shows it: two groups sent, one failed, one queued; two people counted. */
+export const sampleCampaign = (over: Partial<CampaignView> = {}): CampaignView => ({
+  id: 'cmp_1',
+  question: 'Lunch?',
+  options: ['Pizza', 'Sushi'],
+  selectableCount: 1,
+  delayMs: { min: 2000, max: 4000 },
+  status: 'running',
+  sent: 2,
+  failed: 1,
+  total: 4,
+  createdAt: 1732470000000,
+  voters: 2,
+  results: { Pizza: 1, Sushi: 1 },
+  chats: [
+    { chatId: '120363000000000001@g.us', name: 'Team', state: 'sent', pollMsgId: 'P1' },
+    { chatId: '120363000000000002@g.us', name: 'Family', state: 'sent', pollMsgId: 'P2' },
+    { chatId: '15551110001@s.whatsapp.net', name: 'Alice', state: 'failed', pollMsgId: 'P3', error: 'WhatsApp did not accept the poll: not-authorized' },
+    { chatId: '15551110002@s.whatsapp.net', name: 'Bob', state: 'queued' },
+  ],
+  perChat: { '120363000000000001@g.us': { Pizza: 1, Sushi: 0 }, '120363000000000002@g.us': { Pizza: 0, Sushi: 1 } },
+  ...over,
+})
+
+/** An account's Campaigns over fixed views, recording what handlers ask of it. */
+export function fakeCampaigns(views: CampaignView[] = [sampleCampaign()], voters: Record<string, CampaignVoterRow[]> = {}) {
+  const calls: { create: NewCampaign[]; actions: string[] } = { create: [], actions: [] }
+  const byId = new Map(views.map((v) => [v.id, v]))
+  const act = (name: string, status: CampaignView['status']) => async (id: string): Promise<CampaignActionResult> => {
+    calls.actions.push(`${name} ${id}`)
+    const v = byId.get(id)
+    if (!v) return 'unknown'
+    if (v.status === 'done' || v.status === 'cancelled') return 'finished'
+    if (name !== 'resume' || v.status === 'paused') v.status = status
+    return 'ok'
+  }
+  const campaigns: Campaigns & { calls: typeof calls } = {
+    calls,
+    async create(input) {
+      calls.create.push(input)
+      return { campaignId: `cmp_new${calls.create.length}`, total: input.chatIds.length }
+    },
+    list: () => [...byId.values()].map(({ chats: _c, perChat: _p, ...summary }) => summary),
+    get: (id) => byId.get(id),
+    voters: (id) => (byId.has(id) ? voters[id] ?? [] : undefined),
+    pause: act('pause', 'paused'),
+    resume: act('resume', 'running'),
+    cancel: act('cancel', 'cancelled'),
+  }
+  return campaigns
 }

@@ -4,7 +4,8 @@
  * test/handlers/openapi.test.ts keeps the two in step.
  */
 
-import { ACCOUNT_ID, MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
+import { DEFAULT_CAMPAIGN_DELAY, MAX_CAMPAIGN_CHATS, MAX_CAMPAIGN_DELAY_MS } from '../../contract/campaigns.ts'
+import { ACCOUNT_ID, CHAT_JID, MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
 import { EVENT_TYPES } from '../../contract/webhooks.ts'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
@@ -17,8 +18,18 @@ const misdirected = { $ref: '#/components/responses/Misdirected' }
 /** Every write answers 403 to a cross-site browser request. */
 const crossSite = { $ref: '#/components/responses/CrossSite' }
 const idParam = { name: 'id', in: 'path', required: true, description: 'the poll message id (pollMsgId)', schema: { type: 'string' } }
+const campaignIdParam = { name: 'id', in: 'path', required: true, description: 'the campaign id (campaignId)', schema: { type: 'string' } }
 const STATUS = ['ready', 'qr_pending', 'disconnected', 'logged_out']
+const CAMPAIGN_STATUS = ['running', 'paused', 'done', 'cancelled']
+const CAMPAIGN_CHAT_STATE = ['queued', 'sending', 'sent', 'failed', 'cancelled']
 const VOTE_STATUS = ['counted', 'superseded', 'duplicate', 'late', 'pending', 'rejected']
+
+/** The poll itself, as /send-poll and /campaigns take it. */
+const pollFields = {
+  question: { type: 'string', minLength: 1, maxLength: MAX_QUESTION },
+  options: { type: 'array', minItems: 1, maxItems: MAX_OPTIONS, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: MAX_OPTION_LENGTH } },
+  allowMultipleAnswers: { type: 'boolean', default: false, description: 'true → any number of options (selectableCount 0), false → one (1)' },
+}
 
 const schemas = {
   Failure: {
@@ -55,9 +66,70 @@ const schemas = {
     required: ['chatId', 'question', 'options'],
     properties: {
       chatId: { type: 'string', description: 'a JID: …@s.whatsapp.net, …@g.us or …@lid' },
-      question: { type: 'string', minLength: 1, maxLength: MAX_QUESTION },
-      options: { type: 'array', minItems: 1, maxItems: MAX_OPTIONS, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: MAX_OPTION_LENGTH } },
-      allowMultipleAnswers: { type: 'boolean', default: false, description: 'true → any number of options (selectableCount 0), false → one (1)' },
+      ...pollFields,
+    },
+  },
+  CreateCampaignRequest: {
+    type: 'object',
+    required: ['chatIds', 'question', 'options'],
+    properties: {
+      chatIds: {
+        type: 'array', minItems: 1, maxItems: MAX_CAMPAIGN_CHATS, uniqueItems: true, description: 'the chats, sent to in this order; each gets the poll once',
+        items: { type: 'string', pattern: CHAT_JID.source, description: 'a JID: …@s.whatsapp.net, …@g.us or …@lid' },
+      },
+      ...pollFields,
+      delayMs: {
+        type: 'object', required: ['min', 'max'], default: DEFAULT_CAMPAIGN_DELAY,
+        description: 'the pause between two sends, random within [min, max] ms (min ≤ max); CAMPAIGN_MAX_PER_MIN caps the sends per minute besides',
+        properties: {
+          min: { type: 'integer', minimum: 0, maximum: MAX_CAMPAIGN_DELAY_MS },
+          max: { type: 'integer', minimum: 0, maximum: MAX_CAMPAIGN_DELAY_MS },
+        },
+      },
+    },
+  },
+  CampaignSummary: {
+    type: 'object',
+    required: ['id', 'question', 'options', 'selectableCount', 'delayMs', 'status', 'sent', 'failed', 'total', 'createdAt', 'voters', 'results'],
+    properties: {
+      id: { type: 'string' },
+      question: { type: 'string' },
+      options: { type: 'array', items: { type: 'string' } },
+      selectableCount: { type: 'integer', enum: [0, 1], description: '0 = any number of options, 1 = single choice' },
+      delayMs: { type: 'object', required: ['min', 'max'], properties: { min: { type: 'integer' }, max: { type: 'integer' } } },
+      status: { enum: CAMPAIGN_STATUS },
+      sent: { type: 'integer', minimum: 0, description: 'chats whose poll went out' },
+      failed: { type: 'integer', minimum: 0, description: 'chats WhatsApp refused' },
+      total: { type: 'integer', minimum: 1, description: 'chats in the campaign' },
+      createdAt: { type: 'integer', description: 'milliseconds' },
+      voters: { type: 'integer', minimum: 0, description: 'people counted in results' },
+      results: {
+        type: 'object', additionalProperties: { type: 'integer', minimum: 0 },
+        description: 'option text → people who chose it, each person once across the campaign (their newest standing selection among its chats)',
+      },
+    },
+  },
+  CampaignView: {
+    allOf: [ref('CampaignSummary'), {
+      type: 'object', required: ['chats', 'perChat'],
+      properties: {
+        chats: { type: 'array', items: ref('CampaignChat'), description: 'in sending order' },
+        perChat: {
+          type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+          description: "chat id → that chat's own tally (option text → votes); chats whose poll has not gone out are absent",
+        },
+      },
+    }],
+  },
+  CampaignChat: {
+    type: 'object',
+    required: ['chatId', 'name', 'state'],
+    properties: {
+      chatId: { type: 'string' },
+      name: { type: 'string' },
+      state: { enum: CAMPAIGN_CHAT_STATE, description: 'queued until its turn, sending once its poll id is written, then sent or failed; cancelled when the campaign stopped first' },
+      pollMsgId: { type: 'string', description: "this chat's poll (an ordinary poll too), once written" },
+      error: { type: 'string', description: 'why WhatsApp refused it (state failed)' },
     },
   },
   Poll: {
@@ -119,6 +191,30 @@ function withAccountPaths<P extends Record<string, Record<string, Operation>>>(p
   return { ...paths, ...copies }
 }
 
+/** POST /campaigns/{id}/<action>: no body; the status after it. */
+function campaignAction(action: 'pause' | 'resume' | 'cancel', operationId: string, summary: string) {
+  return {
+    [`/campaigns/{id}/${action}`]: {
+      post: {
+        operationId, summary,
+        parameters: [campaignIdParam],
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'campaignId', 'status'],
+            properties: { success: { const: true }, campaignId: { type: 'string' }, status: { enum: CAMPAIGN_STATUS } },
+          }, 'the status now (unchanged when it already was, e.g. pausing a paused campaign)'),
+          404: failure('unknown campaign'),
+          409: failure('the campaign has ended (done or cancelled)'),
+          403: crossSite,
+          415: failure('a body that is not declared Content-Type: application/json (no body needs no type)'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+  }
+}
+
 const accountSummary = {
   type: 'object', required: ['id', 'status', 'user'],
   properties: {
@@ -134,7 +230,8 @@ export const openApiDocument = {
     title: 'pollwire',
     version: '0.1.0',
     description: 'Self-hosted WhatsApp poll server. Live updates are Socket.IO events on the same port: '
-      + 'qr_code, client_status, whatsapp_user, initial_poll_data, new_poll_sent, poll_update_to_gui. '
+      + 'qr_code, client_status, whatsapp_user, initial_poll_data, new_poll_sent, poll_update_to_gui, '
+      + 'campaign_update ({ campaignId, status, sent, failed, total, results }, at most one per campaign per 250 ms). '
       + 'Several WhatsApp accounts: every path but /health, /metrics, /openapi.json, /webhooks… and /accounts… '
       + 'exists per account as /accounts/{account}/…; the unprefixed paths and the default Socket.IO namespace '
       + 'are the account `default`, namespace /accounts/{account} carries the same events for that account.',
@@ -316,6 +413,69 @@ export const openApiDocument = {
           415: failure('body is not declared Content-Type: application/json'),
           502: failure('WhatsApp did not issue a code'),
           503: failure('not connected to WhatsApp yet'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+    '/campaigns': {
+      get: {
+        operationId: 'listCampaigns', summary: 'Every campaign of the account, newest first, without its chat list',
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'campaigns'],
+            properties: { success: { const: true }, campaigns: { type: 'array', items: ref('CampaignSummary') } },
+          }, 'the campaigns'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+      post: {
+        operationId: 'createCampaign',
+        summary: 'Sends one poll to many chats from the server, one at a time with a random pause, with one combined result',
+        description: 'The campaign and its chat list are committed before the answer; the polls go out in the background '
+          + '(while the account is connected, at most CAMPAIGN_MAX_PER_MIN per minute), each written before it is sent, '
+          + 'so after a restart it goes on where it stopped and no chat gets the poll twice.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('CreateCampaignRequest') } } },
+        responses: {
+          202: jsonBody({
+            type: 'object', required: ['success', 'campaignId', 'total'],
+            properties: { success: { const: true }, campaignId: { type: 'string' }, total: { type: 'integer', minimum: 1 } },
+          }, 'committed; sending in the background'),
+          400: failure('bad input; the message starts with the field: chatIds, chatIds[i], question, options, allowMultipleAnswers, delayMs, delayMs.min or delayMs.max'),
+          403: crossSite,
+          413: failure('body too large'),
+          415: failure('body is not declared Content-Type: application/json'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+    '/campaigns/{id}': {
+      get: {
+        operationId: 'getCampaign', summary: "Progress, every chat's state, the combined result and each chat's own",
+        parameters: [campaignIdParam],
+        responses: {
+          200: jsonBody({
+            type: 'object', required: ['success', 'campaign'], properties: { success: { const: true }, campaign: ref('CampaignView') },
+          }, 'the campaign'),
+          404: failure('unknown campaign'),
+          401: unauthorized,
+          421: misdirected,
+        },
+      },
+    },
+    ...campaignAction('pause', 'pauseCampaign', 'No more sends until resumed (a send under way finishes)'),
+    ...campaignAction('resume', 'resumeCampaign', 'Sends again where it stopped (also after a logout paused it)'),
+    ...campaignAction('cancel', 'cancelCampaign', 'No more sends, ever; the chats not sent become cancelled'),
+    '/campaigns/{id}/results.csv': {
+      get: {
+        operationId: 'getCampaignResultsCsv',
+        summary: "`option,votes` rows; each chat's own tally (`chat,name,<options…>`); then every person counted (`voter,options,chat,sender_timestamp_ms`)",
+        parameters: [campaignIdParam],
+        responses: {
+          200: { description: 'the results', content: { 'text/csv': { schema: { type: 'string' } } } },
+          404: failure('unknown campaign'),
           401: unauthorized,
           421: misdirected,
         },

@@ -1,9 +1,9 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { existsSync } from 'node:fs'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { startFakeWhatsApp, type FakeContact, type FakeWhatsApp } from './fake-wa/index.ts'
-import { removeDir, startServer, waitFor, type ServerProcess } from './harness/server-process.ts'
+import { closeAll, dashboardTab, launchChromium } from './harness/browser.ts'
+import { startServer, waitFor, type ServerProcess } from './harness/server-process.ts'
 
 /**
  * The dashboard's account switcher in Debian's Chromium against the real server and one fake
@@ -12,9 +12,6 @@ import { removeDir, startServer, waitFor, type ServerProcess } from './harness/s
  * HTTP paths and Socket.IO namespace follow the account), remove `shop`.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 interface Ctx {
   fake: FakeWhatsApp
@@ -29,12 +26,12 @@ interface Ctx {
   problems: string[]
   defaultQr: string
   shopPoll: string
+  shopCampaign: string
 }
 
 const web = suite<Ctx>('dashboard accounts (Chromium)', {} as Ctx)
 
 web.before(async (ctx) => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
   ctx.problems = []
   ctx.requests = []
   ctx.fake = await startFakeWhatsApp({ ownerPn: '15550000001', ownerLid: '900000000000001', ownerName: 'Default Owner' })
@@ -42,12 +39,8 @@ web.before(async (ctx) => {
   ctx.shopFake = ctx.fake.addOwner({ ownerPn: '15550000002', ownerLid: '900000000000002', ownerName: 'Shop Owner' })
   ctx.dave = ctx.shopFake.addContact({ pn: '15552220001', lid: '80000000101', name: 'Dave' })
   ctx.server = await startServer({ waWsUrl: ctx.fake.url })
-  ctx.browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
-  const page = await ctx.browser.newPage({ viewport: { width: 1180, height: 900 } })
-  page.setDefaultTimeout(20_000)
-  page.on('console', (m) => { if (m.type() === 'error') ctx.problems.push(`console: ${m.text()}`) })
-  page.on('pageerror', (e) => ctx.problems.push(`pageerror: ${e.message}`))
-  page.on('dialog', (d) => void d.accept())
+  ctx.browser = await launchChromium()
+  const page = await dashboardTab(ctx.browser, ctx.server.url, ctx.problems)
   // Namespaces share one engine connection: the Socket.IO CONNECT packet (`40/ns,{auth}`, or
   // `40{auth}` for the default one) names the namespace, over polling or WebSocket.
   const connects = (payload: string) => {
@@ -62,20 +55,10 @@ web.before(async (ctx) => {
     ctx.requests.push(`${r.method()} ${u.pathname}${u.search}`)
   })
   page.on('websocket', (ws) => ws.on('framesent', (f) => connects(String(f.payload))))
-  await page.route('**/*', (route) => {
-    const u = new URL(route.request().url())
-    return u.origin === new URL(ctx.server.url).origin || u.protocol === 'data:' ? route.continue() : route.abort()
-  })
   ctx.page = page
 })
 
-web.after(async (ctx) => {
-  await ctx.browser?.close()
-  const code = await ctx.server?.stop()
-  if (ctx.server) removeDir(ctx.server.dataDir)
-  await ctx.fake?.close()
-  if (code !== 0 && code !== null) throw new Error(`server exited with ${code}`)
-})
+web.after(closeAll)
 
 /** The chats offered in the poll form (refreshing until `want` is there). */
 async function chatOptions(page: Page, want: string): Promise<string[]> {
@@ -150,15 +133,37 @@ web("shop's page: its chats only; a poll sent from it is counted live", async (c
   await ctx.shopFake.waitForPoll(ctx.shopPoll, { timeoutMs: 15_000 })
   await ctx.dave.vote({ pollId: ctx.shopPoll, options: ['Yes'] })
   await card.locator('.bar-row[data-option="Yes"][data-votes="1"]').waitFor()
+
+  // A campaign started from shop's page is shop's: picked from its chats, sent and followed under its prefix.
+  await page.locator('#campaign-chat-filter').fill('dave')
+  await page.locator('#campaign-select-shown').click()
+  assert.equal(await page.locator('#campaign-chats input:checked').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)), [ctx.dave.pnJid])
+  await page.locator('#campaign-question').fill('Shop campaign?')
+  await page.locator('#campaign-options input').nth(0).fill('Yes')
+  await page.locator('#campaign-options input').nth(1).fill('No')
+  await page.locator('#campaign-delay-min').fill('0')
+  await page.locator('#campaign-delay-max').fill('0')
+  await page.locator('#campaign-create').click()
+  await page.locator('#campaign-ok').filter({ hasText: 'Campaign started: 1 chat' }).waitFor()
+  ctx.shopCampaign = (await page.locator('#campaign-list li.campaign').first().getAttribute('data-campaign-id'))!
+  await page.locator(`#campaign-list li.campaign[data-campaign-id="${ctx.shopCampaign}"][data-status="done"]`).waitFor()
+  assert.ok(ctx.requests.includes('POST /accounts/shop/campaigns'))
+  assert.ok(ctx.requests.includes(`GET /accounts/shop/campaigns/${ctx.shopCampaign}`))
+  assert.not.ok(ctx.requests.includes('POST /campaigns'), "nothing went to default's campaigns")
 })
 
 web('switching to default shows its chats and polls, not shop\'s; switching back shows shop\'s', async (ctx) => {
   const { page } = ctx
+  const before = ctx.requests.length
   await page.locator('#account-select').selectOption('default')
   await page.locator('#state[data-state="ready"]').waitFor()
   assert.is(new URL(page.url()).search, '')
   await page.locator('#polls-empty').waitFor({ state: 'visible' })
   assert.is(await page.locator('li.poll').count(), 0, "shop's poll is not shown for default")
+  await page.locator('#campaigns-empty').waitFor({ state: 'visible' })
+  assert.is(await page.locator('#campaign-list li').count(), 0, "shop's campaign is not shown for default")
+  assert.ok(await page.locator('#campaign-detail').isHidden())
+  assert.ok(ctx.requests.slice(before).includes('GET /campaigns'), "default's campaigns are asked for at the plain path")
   await ctx.fake.waitForInitialSync({ timeoutMs: 20_000 })
   const chats = await chatOptions(page, 'Alice')
   assert.ok(chats.some((c) => c.startsWith('Alice')))
@@ -172,6 +177,7 @@ web('switching to default shows its chats and polls, not shop\'s; switching back
   const card = page.locator(`li.poll[data-poll-id="${ctx.shopPoll}"]`)
   await card.locator('.bar-row[data-option="No"][data-votes="1"]').waitFor()
   await card.locator('.bar-row[data-option="Yes"][data-votes="0"]').waitFor()
+  await page.locator(`#campaign-list li.campaign[data-campaign-id="${ctx.shopCampaign}"][data-status="done"]`).waitFor()
   const namespaces = () => ctx.requests.filter((r) => r.startsWith('NSP'))
   await waitFor("shop's namespace again", () => namespaces().at(-1) === 'NSP /accounts/shop')
   assert.equal(namespaces().slice(-2), ['NSP /', 'NSP /accounts/shop'], 'default namespace for default, then shop\'s again')

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { startFakeWhatsApp, type FakeWhatsApp } from './fake-wa/index.ts'
-import { freePort, removeDir, startServer, waitFor, type ServerProcess } from './harness/server-process.ts'
+import { closeAll, dashboardTab, launchChromium } from './harness/browser.ts'
+import { freePort, startServer, waitFor, type ServerProcess } from './harness/server-process.ts'
 import { startWebhookReceiver, type WebhookReceiver } from './harness/webhook-receiver.ts'
 
 /**
@@ -15,9 +16,6 @@ import { startWebhookReceiver, type WebhookReceiver } from './harness/webhook-re
  * keeps it in DATA_DIR/webhook-secret and prints it once on stderr.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 interface Ctx {
   fake: FakeWhatsApp
@@ -35,7 +33,6 @@ interface Ctx {
 const web = suite<Ctx>('dashboard webhooks panel (Chromium)', {} as Ctx)
 
 web.before(async (ctx) => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
   ctx.problems = []
   ctx.fake = await startFakeWhatsApp({ ownerPn: '15550000141', ownerLid: '900000000000141', ownerName: 'Hook Owner' })
   ctx.envReceiver = await startWebhookReceiver()
@@ -44,29 +41,20 @@ web.before(async (ctx) => {
     waWsUrl: ctx.fake.url,
     env: { LOG_LEVEL: 'info', WEBHOOK_URL: ctx.envReceiver.url, WEBHOOK_RETRY_FOR: '2' },
   })
-  ctx.browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  ctx.browser = await launchChromium()
 })
 
 web.after(async (ctx) => {
-  await ctx.browser?.close()
-  const code = await ctx.server?.stop()
-  if (ctx.server) removeDir(ctx.server.dataDir)
-  await ctx.fake?.close()
-  await ctx.envReceiver?.close()
-  await ctx.pageReceiver?.close()
-  if (code !== 0 && code !== null) throw new Error(`server exited with ${code}`)
+  try {
+    await closeAll(ctx)
+  } finally {
+    await ctx.envReceiver?.close()
+    await ctx.pageReceiver?.close()
+  }
 })
 
 async function openPage(ctx: Ctx): Promise<Page> {
-  const page = await ctx.browser.newPage({ viewport: { width: 1180, height: 900 } })
-  page.setDefaultTimeout(20_000)
-  page.on('console', (m) => { if (m.type() === 'error') ctx.problems.push(`console: ${m.text()}`) })
-  page.on('pageerror', (e) => ctx.problems.push(`pageerror: ${e.message}`))
-  page.on('dialog', (d) => void d.accept())
-  await page.route('**/*', (route) => {
-    const u = new URL(route.request().url())
-    return u.origin === ctx.server.url || u.protocol === 'data:' ? route.continue() : route.abort()
-  })
+  const page = await dashboardTab(ctx.browser, ctx.server.url, ctx.problems)
   await page.goto(ctx.server.url)
   return page
 }

@@ -4,9 +4,10 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { startFakeWhatsApp, type FakeContact, type FakeWhatsApp } from './fake-wa/index.ts'
-import { removeDir, startServer, type ServerProcess } from './harness/server-process.ts'
+import { closeAll, dashboardTab, launchChromium, linkByPairingCode, withServer } from './harness/browser.ts'
+import { startServer, type ServerProcess } from './harness/server-process.ts'
 
 /**
  * The dashboard in a real browser (Debian's Chromium, never a downloaded one) against the
@@ -14,9 +15,6 @@ import { removeDir, startServer, type ServerProcess } from './harness/server-pro
  * watch a vote arrive live in its bar chart. Writes docs/dashboard.png for the README.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 // The README's picture is refreshed on demand (SCREENSHOT=docs/dashboard.png), not by every test run.
 const SCREENSHOT = process.env.SCREENSHOT
   ? fileURLToPath(new URL(`../../${process.env.SCREENSHOT}`, import.meta.url))
@@ -41,21 +39,12 @@ interface Ctx {
 const web = suite<Ctx>('dashboard (Chromium)', {} as Ctx)
 
 async function openPage(ctx: Ctx, url: string): Promise<Page> {
-  const page = await ctx.browser.newPage({ viewport: { width: 1180, height: 900 }, deviceScaleFactor: 1 })
-  page.setDefaultTimeout(20_000)
-  page.on('console', (m) => { if (m.type() === 'error') ctx.problems.push(`console: ${m.text()}`) })
-  page.on('pageerror', (e) => ctx.problems.push(`pageerror: ${e.message}`))
-  // Nothing but the server under test: a request elsewhere would be a leak (or a missed vendor file).
-  await page.route('**/*', (route) => {
-    const u = new URL(route.request().url())
-    return u.origin === new URL(url).origin || u.protocol === 'data:' ? route.continue() : route.abort()
-  })
+  const page = await dashboardTab(ctx.browser, url, ctx.problems)
   await page.goto(url)
   return page
 }
 
 web.before(async (ctx) => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
   ctx.problems = []
   ctx.fake = await startFakeWhatsApp({ ownerPn: '15550000001', ownerLid: '900000000000001', ownerName: 'Poll Owner' })
   ctx.alice = ctx.fake.addContact({ pn: '15551110001', lid: '80000000001', name: 'Alice' })
@@ -64,16 +53,10 @@ web.before(async (ctx) => {
   ctx.mallory = ctx.fake.addContact({ pn: '15551110004', lid: '80000000004', name: HOSTILE })
   ctx.fake.addGroup({ id: GROUP, subject: 'Lunch club', participants: [ctx.alice, ctx.bob, ctx.carol] })
   ctx.server = await startServer({ waWsUrl: ctx.fake.url })
-  ctx.browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+  ctx.browser = await launchChromium()
 })
 
-web.after(async (ctx) => {
-  await ctx.browser?.close()
-  const code = await ctx.server?.stop()
-  if (ctx.server) removeDir(ctx.server.dataDir)
-  await ctx.fake?.close()
-  if (code !== 0 && code !== null) throw new Error(`server exited with ${code}`)
-})
+web.after(closeAll)
 
 web('pairs by scanning the QR the page shows', async (ctx) => {
   ctx.page = await openPage(ctx, ctx.server.url)
@@ -203,8 +186,7 @@ web('downloads the CSV with the page, screenshot for the README', async (ctx) =>
 
 web('with API_TOKEN: asks for the token, then HTTP and Socket.IO use it; links by pairing code', async (ctx) => {
   const token = 'e2e-token-0123456789abcdef'
-  const guarded = await startServer({ waWsUrl: ctx.fake.url, token })
-  try {
+  await withServer({ waWsUrl: ctx.fake.url, token }, async (guarded) => {
     const page = await openPage(ctx, guarded.url)
     await page.locator('#token-dialog[open]').waitFor()
     await page.locator('#token').fill('wrong-token-0123456789')
@@ -217,18 +199,10 @@ web('with API_TOKEN: asks for the token, then HTTP and Socket.IO use it; links b
     assert.is(await page.evaluate(() => sessionStorage.getItem('pollwire.apiToken')), token)
     assert.ok(await page.locator('#token-dialog').evaluate((d) => !(d as HTMLDialogElement).open))
 
-    await page.locator('#phone').fill('+1 555 000-0001')
-    await page.locator('#pairing-form button').click()
-    await page.locator('#pairing-result').waitFor({ state: 'visible' })
-    const code = await page.locator('#pairing-code').textContent()
-    assert.match(code ?? '', /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/)
-    await ctx.fake.phone.enterPairingCode(code!.replace('-', ''))
-    await page.locator('#state[data-state="ready"]').waitFor({ timeout: 30_000 })
+    const code = await linkByPairingCode(page, ctx.fake, '+1 555 000-0001')
+    assert.match(code, /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/)
     await page.close()
-  } finally {
-    await guarded.stop()
-    removeDir(guarded.dataDir)
-  }
+  })
   assert.equal(ctx.problems.filter((p) => !/401|Unauthorized/i.test(p)), [])
 })
 

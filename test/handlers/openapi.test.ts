@@ -3,8 +3,9 @@ import * as assert from 'uvu/assert'
 import { routes } from '../../handlers/index.ts'
 import { openApi } from '../../handlers/openapi.ts'
 import { openApiDocument } from '../../handlers/lib/openapi.ts'
+import { DEFAULT_CAMPAIGN_DELAY, MAX_CAMPAIGN_CHATS, MAX_CAMPAIGN_DELAY_MS } from '../../contract/campaigns.ts'
 import type { Context } from '../../contract/http.ts'
-import { fakeCtx, fakeSession, get, invoke, memoryPolls, post, samplePoll } from '../fakes.ts'
+import { fakeCampaigns, fakeCtx, fakeSession, get, invoke, invokeRoute, memoryPolls, post, sampleCampaign, samplePoll } from '../fakes.ts'
 
 type Json = any
 const doc: Json = JSON.parse(JSON.stringify(openApiDocument))
@@ -140,7 +141,7 @@ const handlerFor = (method: string, path: string) => {
 }
 
 async function conforms(method: string, path: string, req: Request, ctx: Context, expectStatus: number, params?: string) {
-  const res = await invoke(handlerFor(method, path), req, ctx, params)
+  const res = params ? await invokeRoute({ method, path }, handlerFor(method, path), req, ctx) : await invoke(handlerFor(method, path), req, ctx)
   assert.is(res.status, expectStatus, `${method} ${path}: ${JSON.stringify(res.body)}`)
   const documented = doc.paths[toOpenApi(path)][method.toLowerCase()].responses[String(res.status)]
   assert.ok(documented, `${method} ${path} answered ${res.status}, which is not documented`)
@@ -190,6 +191,37 @@ answers('accounts: list, add', async () => {
   await conforms('POST', '/accounts', post('/accounts', { id: 'shop' }), fakeCtx({ accounts }), 201)
   await conforms('POST', '/accounts', post('/accounts', { id: 'shop' }), fakeCtx({ accounts }), 409)
   await conforms('POST', '/accounts', post('/accounts', { id: 'Shop!' }), fakeCtx({ accounts }), 400)
+})
+
+answers('campaigns: create, list, one, actions, csv', async () => {
+  const ctx = () => fakeCtx({ campaigns: fakeCampaigns([sampleCampaign(), sampleCampaign({ id: 'cmp_done', status: 'done', sent: 4, failed: 0 })]) })
+  const body = { chatIds: ['120363000000000001@g.us', '15551110001@s.whatsapp.net'], question: 'Q?', options: ['A', 'B'], delayMs: { min: 0, max: 100 } }
+  await conforms('POST', '/campaigns', post('/campaigns', body), ctx(), 202)
+  await conforms('POST', '/campaigns', post('/campaigns', { ...body, chatIds: [] }), ctx(), 400)
+  await conforms('POST', '/campaigns', post('/campaigns', body, { 'content-type': 'text/plain' }), ctx(), 415)
+  await conforms('GET', '/campaigns', get('/campaigns'), ctx(), 200)
+  await conforms('GET', '/campaigns/:id', get('/campaigns/cmp_1'), ctx(), 200, '/campaigns/:id')
+  await conforms('GET', '/campaigns/:id', get('/campaigns/nope'), ctx(), 404, '/campaigns/:id')
+  for (const action of ['pause', 'resume', 'cancel']) {
+    const path = `/campaigns/:id/${action}`
+    await conforms('POST', path, post(`/campaigns/cmp_1/${action}`, {}), ctx(), 200, path)
+    await conforms('POST', path, post(`/campaigns/nope/${action}`, {}), ctx(), 404, path)
+    await conforms('POST', path, post(`/campaigns/cmp_done/${action}`, {}), ctx(), 409, path)
+    await conforms('POST', path, post(`/campaigns/cmp_1/${action}`, 'x=1', { 'content-type': 'application/x-www-form-urlencoded' }), ctx(), 415, path)
+  }
+  await conforms('GET', '/campaigns/:id/results.csv', get('/campaigns/cmp_1/results.csv'), ctx(), 200, '/campaigns/:id/results.csv')
+  await conforms('GET', '/campaigns/:id/results.csv', get('/campaigns/nope/results.csv'), ctx(), 404, '/campaigns/:id/results.csv')
+})
+
+answers('the campaign request states the limits the handler enforces', () => {
+  const req = doc.components.schemas.CreateCampaignRequest.properties
+  assert.is(req.chatIds.maxItems, MAX_CAMPAIGN_CHATS)
+  assert.is(req.chatIds.minItems, 1)
+  assert.ok(new RegExp(req.chatIds.items.pattern).test('120363000000000001@g.us'))
+  assert.not.ok(new RegExp(req.chatIds.items.pattern).test('status@broadcast'))
+  assert.is(req.delayMs.properties.max.maximum, MAX_CAMPAIGN_DELAY_MS)
+  assert.equal(req.delayMs.default, DEFAULT_CAMPAIGN_DELAY)
+  assert.equal(req.options, doc.components.schemas.SendPollRequest.properties.options)
 })
 
 answers('the handler serves the document itself', async () => {

@@ -106,3 +106,22 @@ export function errorText(err) {
   if (err instanceof TypeError) return 'The server cannot be reached. Is pollwire running?'
   return err instanceof Error ? err.message : String(err)
 }
+
+/**
+ * Saves what a GET answers as a file. A plain link could not carry the API token; a blob URL
+ * can be saved all the same.
+ * @param {string} path
+ * @param {string} filename
+ */
+export async function download(path, filename) {
+  const res = await request(path)
+  if (!res.ok) throw new ApiError(res.status, failureText(await res.json().catch(() => null), res.status))
+  const url = URL.createObjectURL(await res.blob())
+  const a = document.createElement('a')
+  a.href = url
+  a.download = filename
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}

@@ -1,7 +1,8 @@
 // @ts-check
 import { currentAccount, errorText, forAccount, getJson, postJson } from './api.js'
-import { byId, h } from './dom.js'
+import { byId } from './dom.js'
 import { chatLabel, filterChats, pollRequest } from './model.js'
+import { createOptionRows } from './options.js'
 
 /** @typedef {import('./model.js').Chat} Chat */
 
@@ -16,8 +17,7 @@ export function createComposer({ onChats, limits }) {
   const chatCount = byId('chat-count', HTMLElement)
   const refresh = byId('chats-refresh', HTMLButtonElement)
   const question = byId('question', HTMLInputElement)
-  const options = byId('options', HTMLOListElement)
-  const addOption = byId('add-option', HTMLButtonElement)
+  const optionRows = createOptionRows({ list: byId('options', HTMLOListElement), add: byId('add-option', HTMLButtonElement), limits })
   const multi = byId('multi', HTMLInputElement)
   const send = byId('send', HTMLButtonElement)
   const error = byId('poll-error', HTMLElement)
@@ -56,57 +56,18 @@ export function createComposer({ onChats, limits }) {
     }
   }
 
-  function renumber() {
-    const rows = [...options.querySelectorAll('li')]
-    rows.forEach((li, i) => {
-      li.querySelector('input')?.setAttribute('aria-label', `Option ${i + 1}`)
-      const remove = li.querySelector('button')
-      if (remove) {
-        remove.setAttribute('aria-label', `Remove option ${i + 1}`)
-        remove.disabled = rows.length <= 1
-      }
-    })
-    addOption.disabled = rows.length >= limits.options
-  }
-
-  /** @param {string} [value] */
-  function addRow(value = '') {
-    if (options.children.length >= limits.options) return null
-    const input = h('input', { type: 'text', maxlength: limits.optionLength, name: 'option', autocomplete: 'off' })
-    input.value = value
-    const remove = h('button', { type: 'button', class: 'icon secondary', title: 'Remove this option' }, '×')
-    const li = h('li', {}, input, remove)
-    remove.addEventListener('click', () => {
-      const next = li.nextElementSibling ?? li.previousElementSibling
-      li.remove()
-      renumber()
-      next?.querySelector('input')?.focus()
-    })
-    options.append(li)
-    renumber()
-    return input
-  }
-
-  function resetOptions() {
-    options.replaceChildren()
-    addRow()
-    addRow()
-  }
-
   chatFilter.addEventListener('input', showChats)
   refresh.addEventListener('click', () => void loadChats())
-  addOption.addEventListener('click', () => addRow()?.focus())
   form.addEventListener('input', () => { ok.textContent = '' })
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault()
     error.textContent = ''
     ok.textContent = ''
-    const texts = [...options.querySelectorAll('input')].map((i) => i.value)
-    const checked = pollRequest({ chatId: chat.value, question: question.value, options: texts, multi: multi.checked }, limits)
+    const checked = pollRequest({ chatId: chat.value, question: question.value, options: optionRows.values(), multi: multi.checked }, limits)
     if (!checked.ok) {
       error.textContent = checked.message
-      const target = checked.field === 'chat' ? chat : checked.field === 'question' ? question : options.querySelector('input')
+      const target = checked.field === 'chat' ? chat : checked.field === 'question' ? question : optionRows.first()
       target?.focus()
       return
     }
@@ -117,7 +78,7 @@ export function createComposer({ onChats, limits }) {
       ok.textContent = `Poll sent (id ${res.pollMsgId}).`
       question.value = ''
       multi.checked = false
-      resetOptions()
+      optionRows.reset()
       question.focus()
     } catch (err) {
       error.textContent = `The poll was not sent: ${errorText(err)}`
@@ -126,7 +87,6 @@ export function createComposer({ onChats, limits }) {
     }
   })
 
-  resetOptions()
   showChats()
   /** @type {ReturnType<typeof setTimeout> | null} */
   let retry = null
@@ -152,7 +112,7 @@ export function createComposer({ onChats, limits }) {
       multi.checked = false
       error.textContent = ''
       ok.textContent = ''
-      resetOptions()
+      optionRows.reset()
       showChats()
     },
   }

@@ -2,6 +2,8 @@
 import { io } from '../vendor/socket.io.esm.min.js'
 import { currentAccount, currentToken, errorText, forAccount, getJson, obtainToken, postJson, request, setAccount, setTokenPrompt } from './api.js'
 import { createAccountsPanel } from './accounts.js'
+import { createCampaignsPanel } from './campaigns.js'
+import { campaignLimitsFrom } from './campaigns-model.js'
 import { createComposer } from './compose.js'
 import { byId } from './dom.js'
 import { accountFromSearch, accountIdRule, accountNamespace, displayJid, limitsFrom, statusText } from './model.js'
@@ -43,12 +45,14 @@ const pollList = createPollList({
 const description = await (await fetch('/openapi.json')).json()
 const limits = limitsFrom(description)
 const accountRule = accountIdRule(description)
+const campaigns = createCampaignsPanel({ limits, campaignLimits: campaignLimitsFrom(description), refreshChats: () => void composer.loadChats() })
 const composer = createComposer({
   limits,
   onChats(list) {
     chats.clear()
     for (const c of list) chats.set(c.id, c)
     pollList.refreshNames()
+    campaigns.setChats(list)
   },
 })
 
@@ -204,6 +208,7 @@ async function showAccount(id) {
   socket = null
   chats.clear()
   composer.clear()
+  campaigns.clear()
   pollList.reset({})
   ui.pairingError.textContent = ''
   ui.pairingResult.hidden = true
@@ -222,7 +227,9 @@ async function showAccount(id) {
     if (turn !== shown) return
     ui.state.textContent = `Cannot load the status: ${errorText(err)}`
   }
-  if (turn === shown) socket = listen(id)
+  if (turn !== shown) return
+  void campaigns.load()
+  socket = listen(id)
 }
 
 /**
@@ -257,6 +264,13 @@ function listen(id) {
   s.on('initial_poll_data', (/** @type {Record<string, Poll>} */ polls) => { if (live()) pollList.reset(polls) })
   s.on('new_poll_sent', (/** @type {{ pollMsgId: string, pollData: Poll }} */ p) => { if (live()) pollList.upsert(p.pollMsgId, p.pollData) })
   s.on('poll_update_to_gui', (/** @type {import('./model.js').PollUpdate} */ u) => { if (live()) void pollList.update(u) })
+  s.on('campaign_update', (/** @type {import('./campaigns-model.js').CampaignUpdate} */ u) => { if (live()) campaigns.update(u) })
+  // Updates missed while the socket was down: the list as it is now (the first connect follows the page's own load).
+  let connectedBefore = false
+  s.on('connect', () => {
+    if (live() && connectedBefore) void campaigns.load()
+    connectedBefore = true
+  })
   return s
 }
 

@@ -50,9 +50,20 @@ export function applyUpdate(poll, update) {
  * @returns {{ option: string, votes: number, share: number }[]}
  */
 export function optionRows(poll) {
-  const voters = Object.keys(poll.voters).length
-  return poll.options.map((option) => {
-    const votes = poll.results[option] ?? 0
+  return shareRows(poll.options, poll.results, Object.keys(poll.voters).length)
+}
+
+/**
+ * Options in order with their votes and their share of `voters` (a poll's, or a campaign's
+ * people counted once across its chats).
+ * @param {string[]} options
+ * @param {Record<string, number>} results
+ * @param {number} voters
+ * @returns {{ option: string, votes: number, share: number }[]}
+ */
+export function shareRows(options, results, voters) {
+  return options.map((option) => {
+    const votes = results[option] ?? 0
     return { option, votes, share: voters ? votes / voters : 0 }
   })
 }

@@ -1,5 +1,5 @@
 // @ts-check
-import { errorText, forAccount, getJson, request } from './api.js'
+import { download, errorText, forAccount, getJson } from './api.js'
 import { formatTime, h } from './dom.js'
 import { applyUpdate, displayJid, optionRows, sortPolls, voterRows } from './model.js'
 
@@ -65,16 +65,7 @@ export function createPollList({ list, empty, chatName, personName }) {
     card.meta.textContent = `${chatName(poll.chatId)} · ${formatTime(poll.timestamp)} · `
       + `${poll.selectableCount === 1 ? 'one answer' : 'multiple answers'} · ${count} ${count === 1 ? 'voter' : 'voters'}`
 
-    card.bars.replaceChildren(...optionRows(poll).map(({ option, votes, share }) => {
-      const pct = Math.round(share * 100)
-      const fill = h('span', { class: 'bar-fill' })
-      // CSSOM, not a style attribute: the CSP forbids inline styles but not this.
-      fill.style.width = `${pct}%`
-      return h('li', { class: 'bar-row', 'data-option': option, 'data-votes': votes },
-        h('span', { class: 'bar-label' }, option),
-        h('span', { class: 'bar-track', role: 'img', 'aria-label': `${option}: ${votes} ${votes === 1 ? 'vote' : 'votes'}, ${pct}%` }, fill),
-        h('span', { class: 'bar-count', 'aria-hidden': 'true' }, `${votes} · ${pct}%`))
-    }))
+    card.bars.replaceChildren(...resultBars(optionRows(poll)))
 
     const rows = voterRows(poll)
     card.votersSummary.textContent = `Who voted what (${rows.length})`
@@ -138,15 +129,7 @@ export function createPollList({ list, empty, chatName, personName }) {
   async function downloadCsv(id, button) {
     button.disabled = true
     try {
-      // A plain link could not carry the API token; a blob URL can be saved all the same.
-      const res = await request(forAccount(`/polls/${encodeURIComponent(id)}/results.csv`))
-      if (!res.ok) throw new Error(`the server answered ${res.status}`)
-      const url = URL.createObjectURL(await res.blob())
-      const a = h('a', { href: url, download: `poll-${id.replace(/[^A-Za-z0-9_-]/g, '')}.csv` })
-      document.body.append(a)
-      a.click()
-      a.remove()
-      setTimeout(() => URL.revokeObjectURL(url), 10_000)
+      await download(forAccount(`/polls/${encodeURIComponent(id)}/results.csv`), `poll-${id.replace(/[^A-Za-z0-9_-]/g, '')}.csv`)
     } catch (err) {
       button.after(h('span', { class: 'error', role: 'alert' }, ` CSV download failed: ${errorText(err)}`))
     } finally {
@@ -196,8 +179,25 @@ function historyTable(votes, who) {
       h('td', {}, v.reason ? `${v.status} (${v.reason})` : v.status)))))
 }
 
+/**
+ * A bar chart's rows: each option with its votes and its share as a bar.
+ * @param {{ option: string, votes: number, share: number }[]} rows
+ */
+export function resultBars(rows) {
+  return rows.map(({ option, votes, share }) => {
+    const pct = Math.round(share * 100)
+    const fill = h('span', { class: 'bar-fill' })
+    // CSSOM, not a style attribute: the CSP forbids inline styles but not this.
+    fill.style.width = `${pct}%`
+    return h('li', { class: 'bar-row', 'data-option': option, 'data-votes': votes },
+      h('span', { class: 'bar-label' }, option),
+      h('span', { class: 'bar-track', role: 'img', 'aria-label': `${option}: ${votes} ${votes === 1 ? 'vote' : 'votes'}, ${pct}%` }, fill),
+      h('span', { class: 'bar-count', 'aria-hidden': 'true' }, `${votes} · ${pct}%`))
+  })
+}
+
 /** @param {HTMLElement} el */
-function flash(el) {
+export function flash(el) {
   el.classList.remove('updated')
   // Reading layout restarts the CSS animation for a second update in a row.
   void el.offsetWidth
