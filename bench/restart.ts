@@ -8,13 +8,13 @@ interface Start { ms: number; rssMb: number; engineMs: number }
 
 /**
  * 4. Process start → GET /get-all-poll-data answering with every poll, for the real server
- * (`node --import tsx runtime/main.ts`, nothing to connect to) over a store the ingest bench
+ * (`node dist/runtime/main.js` as `npm start` runs it, nothing to connect to) over a store the ingest bench
  * filled, and RSS right after. Baseline: the same start over an empty DATA_DIR.
  */
 export async function benchRestart(log: (s: string) => void, dataDir: string, polls: number, journalRows: number): Promise<{ rows: Row[] }> {
   const empty = tempDir('empty')
   try {
-    await start(empty, 0) // tsx's transform cache, the page cache: every measured start is a warm one
+    await start(empty, 0) // the page cache: every measured start is a warm one
     const base = await median(() => start(empty, 0))
     const full = await median(() => start(dataDir, polls))
     log(`  empty: ${Math.round(base.ms)} ms, ${Math.round(base.rssMb)} MB; ${polls} polls / ${journalRows} rows: ${Math.round(full.ms)} ms (engine load ${full.engineMs} ms), ${Math.round(full.rssMb)} MB (median of ${RUNS})`)

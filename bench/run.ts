@@ -7,17 +7,18 @@ import { benchReads } from './reads.ts'
 import { benchRestart } from './restart.ts'
 import { benchStack } from './stack.ts'
 import { benchAccounts } from './accounts.ts'
+import { benchCampaigns } from './campaigns.ts'
 import { benchPostgresIngest } from './postgres.ts'
 import { benchDelivery, benchIngestWithWebhook } from './webhooks.ts'
 import { machine, markdown, type Row } from './table.ts'
 import { removeDir } from './votes.ts'
 
 /**
- * `npm run bench [-- ingest latency reads restart stack webhooks accounts postgres]`: runs the sections (all by default),
+ * `npm run bench [-- ingest latency reads restart stack webhooks accounts postgres campaigns]`: runs the sections (all by default),
  * prints the table and writes bench/results.json. BENCH_PROFILE=1 also writes CPU profiles of
  * the timed parts to bench/profiles/ (see bench/README.md).
  */
-const SECTIONS = ['ingest', 'restart', 'latency', 'reads', 'stack', 'webhooks', 'accounts', 'postgres'] as const
+const SECTIONS = ['ingest', 'restart', 'latency', 'reads', 'stack', 'webhooks', 'accounts', 'postgres', 'campaigns'] as const
 const asked = process.argv.slice(2).filter((a) => (SECTIONS as readonly string[]).includes(a))
 const unknown = process.argv.slice(2).filter((a) => !(SECTIONS as readonly string[]).includes(a))
 if (unknown.length) {
@@ -65,6 +66,7 @@ if (run.has('webhooks')) {
 }
 if (run.has('accounts')) await section('7. accounts', () => benchAccounts(log))
 if (run.has('postgres')) await section('8. PostgreSQL', () => benchPostgresIngest(log))
+if (run.has('campaigns')) await section('9. campaigns', () => benchCampaigns(log))
 
 rows.sort((a, b) => a.section.localeCompare(b.section))
 const durationS = (performance.now() - started) / 1000

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { collectLines, freePort } from '../test/e2e/harness/server-process.ts'
@@ -21,15 +21,26 @@ export interface Spawned {
   stop(): Promise<void>
 }
 
+let built = false
+/** `npm run build` once per benchmark run: the server is measured as `npm start` runs it, compiled. */
+function ensureBuilt(): void {
+  if (built) return
+  const res = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' })
+  if (res.status !== 0) throw new Error('npm run build failed')
+  built = true
+}
+
 /**
- * The real server as `npm start` runs it, on a free port; `nodeArgs` go first (e.g. --cpu-prof),
- * `imports` after tsx's (e.g. the fake WhatsApp's certificate preload).
+ * The real server as `npm start` runs it (compiled, `node dist/runtime/main.js`), on a free
+ * port; `nodeArgs` go first (e.g. --cpu-prof), `imports` (TypeScript, e.g. the fake WhatsApp's
+ * certificate preload) through tsx.
  */
 export async function spawnServer(dataDir: string, opts: { nodeArgs?: string[]; imports?: string[]; env?: Record<string, string> } = {}): Promise<Spawned> {
+  ensureBuilt()
   const port = await freePort()
   const spawnedAt = performance.now()
-  const imports = (opts.imports ?? []).flatMap((m) => ['--import', m])
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...imports, 'runtime/main.ts'], {
+  const imports = opts.imports?.length ? ['--import', 'tsx', ...opts.imports.flatMap((m) => ['--import', m])] : []
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...imports, 'dist/runtime/main.js'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '',

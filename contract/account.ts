@@ -7,6 +7,11 @@ export interface SendPollInput {
   options: string[]
   /** 0 = any number of options, 1 = single choice (WhatsApp's own encoding) */
   selectableCount: number
+  /**
+   * The message id, when the caller wrote it down before sending: sending again with the same
+   * id re-sends the same message (WhatsApp delivers it once) and never makes a second poll.
+   */
+  pollMsgId?: string
 }
 
 /** The connection's states; `connecting` is shown to clients as `disconnected`. */

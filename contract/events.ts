@@ -1,4 +1,5 @@
 import type { ConnectionStatus, WaUser } from './account.ts'
+import type { CampaignUpdate } from './campaigns.ts'
 import type { PollView } from './polls.ts'
 
 /** Every event one account emits; runtime/ forwards them to Socket.IO (and, later, webhooks). */
@@ -9,6 +10,7 @@ export interface AccountEvents {
   'poll:new': (pollId: string, poll: PollView) => void
   'poll:update': (pollId: string, poll: PollView) => void
   'polls:reset': () => void
+  'campaign:update': (update: CampaignUpdate) => void
 }
 
 /** A typed emitter small enough to read at a glance; `on` returns its own remover. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { AccountsAdmin, Session } from './account.ts'
+import type { Campaigns } from './campaigns.ts'
 import type { PollReader } from './polls.ts'
 import type { WebhooksAdmin } from './webhooks.ts'
 
@@ -41,6 +42,8 @@ export type QrRenderer = (text: string) => Promise<string>
 export interface Context {
   session: Session
   polls: PollReader
+  /** the account's campaigns; absent where the runtime runs none */
+  campaigns?: Campaigns
   store: StoreProbe
   log: Logger
   params: Record<string, string>

@@ -4,6 +4,7 @@ import { publicStatus } from '../contract/account.ts'
 import type { WebhookEventType } from '../contract/webhooks.ts'
 import type { Outbox } from '../store/outbox-port.ts'
 import type { AccountStore } from '../store/ports.ts'
+import { createCampaigns, type CampaignDeps, type CampaignService } from './campaigns/campaigns.ts'
 import { sessionStatus } from './webhooks/events.ts'
 import { createIdentity } from './identity.ts'
 import { createVoteEngine, type VoteEngine, type VoteEngineDeps } from './votes/engine.ts'
@@ -24,6 +25,8 @@ export interface AccountDeps {
   webhooks?: Pick<Outbox, 'wanted'>
   /** engine tuning (batching, pending caps), for tests and benchmarks */
   engine?: Partial<Pick<VoteEngineDeps, 'maxBatch' | 'batchDelayMs' | 'pendingLimits' | 'pendingMaxAgeMs' | 'retryChunk' | 'now'>>
+  /** campaign pacing: sends per minute at most (CAMPAIGN_MAX_PER_MIN), and clock and dice for tests */
+  campaigns?: Partial<Pick<CampaignDeps, 'maxPerMinute' | 'now' | 'random'>>
 }
 
 /** One linked WhatsApp account: its connection, identity, vote engine and slice of the store. */
@@ -33,7 +36,9 @@ export interface Account {
   session: Connection
   /** its polls and votes (the contract's PollReader, and the engine's own calls) */
   polls: VoteEngine
-  /** everything it announces: connection state, QR, user, polls */
+  /** its campaigns: one poll to many chats, sent in the background */
+  campaigns: CampaignService
+  /** everything it announces: connection state, QR, user, polls, campaigns */
   emitter: Emitter
   /** opens the connection to WhatsApp */
   start(): void
@@ -68,6 +73,10 @@ export async function createAccount(deps: AccountDeps): Promise<Account> {
     auth: store.auth, chats, votes: polls, identity, emitter, createSocket: deps.createSocket,
     log: log.child({ module: 'session' }), waWebSocketUrl: deps.waWebSocketUrl,
   })
+  const campaigns = await createCampaigns({
+    account: deps.id, table: store.campaigns, votes: polls, session, emitter, chatName: chats.name,
+    log: log.child({ module: 'campaigns' }), webhooks, ...deps.campaigns,
+  })
   // session.status: written on its own (nothing else changes with it), once per public state.
   let reported: string | null = null
   const offStatus = emitter.on('status', (s) => {
@@ -81,12 +90,19 @@ export async function createAccount(deps: AccountDeps): Promise<Account> {
     id: deps.id,
     session,
     polls,
+    campaigns,
     emitter,
-    start: () => session.start(),
+    start() {
+      session.start()
+      campaigns.start()
+    },
     async close() {
       unwatch()
       offStatus()
+      // The sender stops taking chats; a send under way ends with the connection and is sent again after a restart.
+      const sending = campaigns.close()
       session.stop()
+      await sending
       await polls.close()
     },
   }

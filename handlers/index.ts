@@ -2,6 +2,11 @@ import type { Route } from '../contract/http.ts'
 import { accountsAdd } from './accounts-add.ts'
 import { accountsList } from './accounts-list.ts'
 import { accountsRemove } from './accounts-remove.ts'
+import { campaign } from './campaign.ts'
+import { campaignCancel, campaignPause, campaignResume } from './campaign-actions.ts'
+import { campaignResultsCsv } from './campaign-results-csv.ts'
+import { campaignsCreate } from './campaigns-create.ts'
+import { campaignsList } from './campaigns-list.ts'
 import { getAllPollData } from './get-all-poll-data.ts'
 import { getChats } from './get-chats.ts'
 import { health } from './health.ts'
@@ -45,6 +50,13 @@ export const routes: Route[] = [
   { method: 'DELETE', path: '/webhooks/:id', handler: webhooksRemove, global: true },
   { method: 'GET', path: '/webhooks/deliveries', handler: webhooksDeliveries, global: true },
   { method: 'POST', path: '/webhooks/deliveries/:id/retry', handler: webhooksRetry, global: true },
+  { method: 'GET', path: '/campaigns', handler: campaignsList },
+  { method: 'POST', path: '/campaigns', handler: campaignsCreate },
+  { method: 'GET', path: '/campaigns/:id', handler: campaign },
+  { method: 'POST', path: '/campaigns/:id/pause', handler: campaignPause },
+  { method: 'POST', path: '/campaigns/:id/resume', handler: campaignResume },
+  { method: 'POST', path: '/campaigns/:id/cancel', handler: campaignCancel },
+  { method: 'GET', path: '/campaigns/:id/results.csv', handler: campaignResultsCsv },
   { method: 'GET', path: '/accounts', handler: accountsList, global: true },
   { method: 'POST', path: '/accounts', handler: accountsAdd, global: true },
   { method: 'DELETE', path: '/accounts/:id', handler: accountsRemove, global: true },

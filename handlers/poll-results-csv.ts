@@ -1,11 +1,5 @@
 import { type Handler, HttpError } from '../contract/http.ts'
-
-/** Quotes a CSV field, and defuses spreadsheet formulas a voter's name could smuggle in. */
-function cell(value: string | number): string {
-  let s = String(value)
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
+import { cell, csvResponse } from './lib/csv.ts'
 
 /** GET /polls/:id/results.csv — `option,votes` rows, then `voter,options` rows. */
 export const pollResultsCsv: Handler = (_req, ctx) => {
@@ -19,11 +13,5 @@ export const pollResultsCsv: Handler = (_req, ctx) => {
     const texts = hashes.map((h) => poll.optionHashes[h] ?? h).join('; ')
     lines.push(`${cell(voter)},${cell(texts)}`)
   }
-  return new Response(lines.join('\r\n') + '\r\n', {
-    status: 200,
-    headers: {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="poll-${id.replace(/[^A-Za-z0-9_-]/g, '')}.csv"`,
-    },
-  })
+  return csvResponse(lines, `poll-${id.replace(/[^A-Za-z0-9_-]/g, '')}.csv`)
 }

@@ -4,6 +4,9 @@ import type { Account } from '../core/account.ts'
 import type { Store } from '../store/ports.ts'
 import type { Metrics } from './metrics.ts'
 
+/** `replaced`: another object holds the account now; `announce`: its clients should get the whole state again (it changed owner) */
+export type AccountChange = { added: Account } | { removed: string } | { replaced: Account; announce: boolean }
+
 export interface AccountPoolDeps {
   store: Pick<Store, 'accounts' | 'addAccount' | 'removeAccount'>
   metrics: Pick<Metrics, 'watch' | 'forget'>
@@ -27,8 +30,15 @@ export interface AccountPool extends AccountsAdmin {
   load(): Promise<void>
   /** connects every open account: `default` at once, each other one a stagger (plus jitter) after the previous */
   startAll(): void
-  /** an account was added (built, not yet started) or removed; returns the remover */
-  onChange(fn: (change: { added: Account } | { removed: string }) => void): () => void
+  /** an account was added (built, not yet started), removed, or replaced by another object of the same id; returns the remover */
+  onChange(fn: (change: AccountChange) => void): () => void
+  /**
+   * Puts `account` in place of the open account of its id (several processes: it changed
+   * between owned and followed) and returns the one it replaced, for the caller to close.
+   */
+  replace(account: Account, opts?: { announce?: boolean }): Account | undefined
+  /** Opens accounts registered since (by another process) and forgets those unregistered since, without logging them out. */
+  sync(): Promise<void>
   /** stops pending starts and closes every account (WhatsApp first, then its vote engine) */
   close(): Promise<void>
 }
@@ -53,7 +63,7 @@ export function createAccountPool(deps: AccountPoolDeps): AccountPool {
   const jitterMs = deps.jitterMs ?? 250
   const accounts = new Map<string, Account>()
   const unwatch = new Map<string, () => void>()
-  const listeners = new Set<(change: { added: Account } | { removed: string }) => void>()
+  const listeners = new Set<(change: AccountChange) => void>()
   const starts = new Set<unknown>()
   /** ids being added or removed: a second request for the same id meanwhile is refused */
   const busy = new Set<string>()
@@ -130,6 +140,27 @@ export function createAccountPool(deps: AccountPoolDeps): AccountPool {
         return true
       } finally {
         busy.delete(id)
+      }
+    },
+    replace(account, opts = {}) {
+      const old = accounts.get(account.id)
+      if (!old || closed) return undefined
+      accounts.set(account.id, account)
+      unwatch.get(account.id)?.()
+      unwatch.set(account.id, metrics.watch(account.emitter, account.id))
+      for (const fn of listeners) fn({ replaced: account, announce: opts.announce ?? false })
+      return old
+    },
+    async sync() {
+      const registered = await store.accounts()
+      for (const id of registered) if (!accounts.has(id) && !busy.has(id) && !closed) await open(id)
+      for (const [id, account] of accounts) {
+        if (registered.includes(id) || busy.has(id)) continue
+        accounts.delete(id)
+        for (const fn of listeners) fn({ removed: id })
+        unwatch.get(id)?.()
+        unwatch.delete(id)
+        await account.close()
       }
     },
     onChange(fn) {

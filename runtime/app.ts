@@ -1,4 +1,6 @@
 import type { Server } from 'node:http'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 import type { Emitter } from '../contract/events.ts'
@@ -11,7 +13,13 @@ import { routes } from '../handlers/index.ts'
 import type { Store } from '../store/ports.ts'
 import { openPostgresStore } from '../store/postgres/index.ts'
 import { openSqliteStore } from '../store/sqlite/index.ts'
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import { createAdapter } from '@socket.io/postgres-adapter'
 import { createAccountPool } from './accounts.ts'
+import { clusterAccounts } from './cluster-accounts.ts'
+import { createCoordinator, forwardToOwner, type Coordinator } from './cluster.ts'
+import { openCluster } from '../store/postgres/cluster.ts'
 import { callerRules, refuseCaller } from './caller-guard.ts'
 import type { Config } from './config.ts'
 import { createHttpServer } from './http-app.ts'
@@ -32,8 +40,11 @@ export interface App {
   session: Connection
   emitter: Emitter
   metrics: Metrics
-  /** connects every account: `default` at once, the others staggered (runtime/accounts.ts) */
-  start(): void
+  /**
+   * Connects every account: `default` at once, the others staggered (runtime/accounts.ts); with
+   * several processes, those whose lock this one takes (`port`: where it listens, for forwarding).
+   */
+  start(port?: number): void
   /**
    * Stops WhatsApp, drains the vote engines and closes the store first, then Socket.IO and HTTP
    * (a request still open after a short grace is cut), and gives DATA_DIR back.
@@ -44,27 +55,40 @@ export interface App {
 /** How long open HTTP requests get to finish at shutdown before their connections are cut. */
 const HTTP_CLOSE_GRACE_MS = 300
 
-const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url))
+// The dashboard's files: beside runtime/ when run from the sources, two levels up from dist/runtime/.
+const WEB_ROOT = [new URL('../web/', import.meta.url), new URL('../../web/', import.meta.url)]
+  .map((u) => fileURLToPath(u)).find((dir) => existsSync(join(dir, 'index.html'))) ?? fileURLToPath(new URL('../web/', import.meta.url))
 
 /** Wires the store, the accounts and the HTTP + Socket.IO server together. */
 export async function createApp(config: Config, log: Logger, createSocket: SocketFactory = createBaileysSocket): Promise<App> {
   // PostgreSQL past one machine (DATABASE_URL), the embedded SQLite file otherwise.
-  const store: Store = config.databaseUrl
-    ? await openPostgresStore({ url: config.databaseUrl, log })
-    : openSqliteStore({ dataDir: config.dataDir, log })
+  const pg = config.databaseUrl ? await openPostgresStore({ url: config.databaseUrl, log }) : null
+  const store: Store = pg ?? openSqliteStore({ dataDir: config.dataDir, log })
   const metrics = createMetrics({
     stats: () => Object.fromEntries([...pool.accounts].map(([id, a]) => [id, a.polls.stats()])),
     webhookBacklog: () => store.outbox.backlog(),
   })
   const socketFactory = withLogLevel(createSocket, baileysLevel(config, log))
   // Every account is one call of the same factory over its own slice of the one store.
+  const buildAccount = (id: string) => createAccount({
+    id, store: store.account(id), log, metrics: metrics.account(id), webhooks: store.outbox,
+    createSocket: socketFactory, waWebSocketUrl: config.waWsUrl, campaigns: { maxPerMinute: config.campaignMaxPerMinute },
+  })
+  // Several processes on one PostgreSQL database: the pool holds follower copies, the
+  // coordinator owns (builds afresh and connects) those whose lock this process takes.
+  let advertised = config.advertiseUrl ?? ''
+  const cluster = pg ? await openCluster(pg.pool, {
+    url: config.databaseUrl!, schema: pg.schema, log: log.child({ module: 'cluster' }), processId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    advertiseUrl: () => advertised,
+  }).catch(async (err) => { await store.close(); throw err }) : null
+  let coordinator: Coordinator | null = null
   const pool = createAccountPool({
     store, metrics, log: log.child({ module: 'accounts' }),
-    build: (id) => createAccount({
-      id, store: store.account(id), log, metrics: metrics.account(id), webhooks: store.outbox,
-      createSocket: socketFactory, waWebSocketUrl: config.waWsUrl,
-    }),
+    build: (id) => (coordinator ? coordinator.follower(id) : buildAccount(id)),
   })
+  if (cluster && pg) {
+    coordinator = createCoordinator({ cluster, pool, build: buildAccount, resyncSeq: (id) => pg.resyncSeq(id), log: log.child({ module: 'cluster' }) })
+  }
   let generatedWebhookSecret: string | null
   try {
     ;({ generatedSecret: generatedWebhookSecret } = await setupEnvEndpoints({
@@ -73,6 +97,7 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
     await pool.load()
   } catch (err) {
     await pool.close().catch(() => undefined)
+    await cluster?.close()
     await store.close()
     throw err
   }
@@ -86,20 +111,25 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
   })
   const unwake = store.outbox.onAppend(() => worker.wake())
   await worker.start()
+  const tokenGuard = createTokenGuard(config.apiToken)
+  // A request another process of the cluster forwarded passed its guards there.
+  const fromCluster = (req: Request | undefined) => !!(coordinator && req && coordinator.fromCluster(req))
   const dispatch = createRouter(routes, {
-    session: account.session, polls: account.polls, store: store.health, log, metrics, qrSvg: createQrRenderer(),
+    session: account.session, polls: account.polls, campaigns: account.campaigns, store: store.health, log, metrics, qrSvg: createQrRenderer(),
     webhooks: createWebhooksAdmin({ outbox: store.outbox, worker }),
-    accounts: pool,
+    accounts: coordinator ? clusterAccounts(pool, coordinator) : pool,
   }, {
-    guard: createTokenGuard(config.apiToken),
+    guard: tokenGuard && ((req) => { if (!fromCluster(req)) tokenGuard(req) }),
     observe: metrics.observeHttp,
     account: (id) => pool.get(id),
+    forward: coordinator ? (id, req) => (coordinator!.owns(id) ? null : forwardToOwner(coordinator!, id, req)) : undefined,
   })
   const callers = callerRules(config)
-  const server = createHttpServer(dispatch, WEB_ROOT, (caller) => refuseCaller(caller, callers))
+  const server = createHttpServer(dispatch, WEB_ROOT, (caller) => (fromCluster(caller.req) ? null : refuseCaller(caller, callers)))
   const io = attachSocketIo(server, {
     session: account.session, polls: account.polls, emitter: account.emitter, log: log.child({ module: 'socket.io' }),
     apiToken: config.apiToken, corsOrigins: config.corsOrigins, hosts: callers.hosts, accounts: pool,
+    adapter: pg ? createAdapter(pg.pool, { tableName: `${pg.schema}_socket_io_attachments` }) : undefined,
   })
 
   return {
@@ -109,15 +139,22 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
     session: account.session,
     emitter: account.emitter,
     metrics,
-    start: () => pool.startAll(),
+    start(port) {
+      if (!coordinator) return pool.startAll()
+      advertised ||= `http://${isWildcard(config.host) ? hostname() : config.host}:${port ?? config.port}`
+      coordinator.start().catch((err) => log.error({ err }, 'cluster coordinator failed to start'))
+    },
     async shutdown() {
       // The store first: an open HTTP request (a half-sent body) must not keep votes undrained
       // and the database open until a force timer kills the process.
       try {
+        await coordinator?.stop()
         await pool.close()
         unwake()
         await worker.stop()
       } finally {
+        // Ending the lock session frees this process's accounts for another at once.
+        await cluster?.close()
         await store.close()
       }
       await closeHttp(server, io, HTTP_CLOSE_GRACE_MS)
@@ -151,3 +188,5 @@ export function baileysLevel(config: Pick<Config, 'baileysLogLevel'>, log: Logge
 
 const withLogLevel = (create: SocketFactory, level: string): SocketFactory =>
   (opts) => create({ ...opts, logger: opts.logger.child({}, { level }) })
+
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === ''

@@ -18,6 +18,8 @@ export interface Caller {
   origin?: string | null
   /** Sec-Fetch-Site */
   fetchSite?: string | null
+  /** the request as it came, for rules that need more (a request forwarded by another process of the cluster) */
+  req?: Request
 }
 
 export interface HostRule {
@@ -132,6 +134,7 @@ export const callerOfRequest = (req: Request): Caller => ({
   host: req.headers.get('host'),
   origin: req.headers.get('origin'),
   fetchSite: req.headers.get('sec-fetch-site'),
+  req,
 })
 
 /** The contract's failure body for a refusal. */

@@ -7,6 +7,8 @@ export interface Config {
   dataDir: string
   apiToken: string | null
   logLevel: string
+  /** LOG_FORMAT: `json` lines or `pretty` coloured lines; unset = pretty on a terminal, JSON otherwise */
+  logFormat?: 'json' | 'pretty'
   /**
    * Baileys' own level (BAILEYS_LOG_LEVEL); undefined = LOG_LEVEL but never below info: at debug
    * and trace Baileys logs every frame, pairing refs included (see runtime/app.ts).
@@ -20,6 +22,10 @@ export interface Config {
   allowedHosts: string[]
   /** WEBHOOK_URL (normalised), WEBHOOK_SECRET (checked; generated at first start when unset), WEBHOOK_RETRY_FOR */
   webhooks: { urls: string[]; secret?: string; retryForMs: number }
+  /** CAMPAIGN_MAX_PER_MIN: campaign sends per account and minute at most (default 20) */
+  campaignMaxPerMinute: number
+  /** ADVERTISE_URL: where other processes of the cluster reach this one (PostgreSQL only); default http://<HOST or hostname>:<PORT> */
+  advertiseUrl?: string
   /** DATABASE_URL: PostgreSQL instead of the embedded SQLite; it may hold a password, so it is never logged */
   databaseUrl?: string
 }
@@ -40,6 +46,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const host = env.HOST?.trim() || '127.0.0.1'
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase()
   if (!LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LEVELS.join(', ')}`)
+  const logFormat = env.LOG_FORMAT?.trim().toLowerCase() || undefined
+  if (logFormat && logFormat !== 'json' && logFormat !== 'pretty') problems.push(`LOG_FORMAT must be json or pretty, got "${env.LOG_FORMAT}"`)
   const baileysLogLevel = env.BAILEYS_LOG_LEVEL?.trim().toLowerCase() || undefined
   if (baileysLogLevel && !LEVELS.includes(baileysLogLevel)) problems.push(`BAILEYS_LOG_LEVEL must be one of ${LEVELS.join(', ')}`)
   const apiToken = env.API_TOKEN ? env.API_TOKEN : null
@@ -59,14 +67,24 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (secretBad) problems.push(`WEBHOOK_SECRET ${secretBad}`)
   const retryText = env.WEBHOOK_RETRY_FOR?.trim() || '86400'
   if (!/^\d{1,7}$/.test(retryText) || Number(retryText) < 1) problems.push(`WEBHOOK_RETRY_FOR must be a number of seconds (1 or more), got "${env.WEBHOOK_RETRY_FOR}"`)
+  const capText = env.CAMPAIGN_MAX_PER_MIN?.trim() || '20'
+  if (!/^\d{1,5}$/.test(capText) || Number(capText) < 1) problems.push(`CAMPAIGN_MAX_PER_MIN must be a whole number of sends per minute (1 or more), got "${env.CAMPAIGN_MAX_PER_MIN}"`)
+  const advertiseUrl = env.ADVERTISE_URL?.trim().replace(/\/+$/, '') || undefined
+  if (advertiseUrl && !/^https?:\/\/[^\s/]+$/.test(advertiseUrl)) problems.push(`ADVERTISE_URL must be http(s)://host:port without a path, got "${env.ADVERTISE_URL}"`)
   const databaseUrl = env.DATABASE_URL?.trim() || undefined
   // Named without the URL itself: it may carry a password.
   if (databaseUrl && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL')
+  // Each process would make its own secret in its own DATA_DIR, and they would take turns
+  // replacing the shared endpoint's: with PostgreSQL the secret is given, once, for all.
+  if (databaseUrl && webhookUrls.length && !webhookSecret) problems.push('WEBHOOK_URL with DATABASE_URL needs WEBHOOK_SECRET (whsec_<base64>): every process sharing the database must sign with the same secret')
   if (problems.length) throw new ConfigError(`invalid configuration:\n- ${problems.join('\n- ')}`)
   return {
     port, host, dataDir: env.DATA_DIR?.trim() || './data', apiToken, logLevel, baileysLogLevel, waWsUrl, corsOrigins, allowedHosts,
     webhooks: { urls: webhookUrls, secret: webhookSecret, retryForMs: Number(retryText) * 1000 },
+    campaignMaxPerMinute: Number(capText),
     ...(databaseUrl ? { databaseUrl } : {}),
+    ...(advertiseUrl ? { advertiseUrl } : {}),
+    ...(logFormat ? { logFormat: logFormat as 'json' | 'pretty' } : {}),
   }
 }
 

@@ -1,8 +1,8 @@
-import pino from 'pino'
 import qrcode from 'qrcode-terminal'
 import { createApp, type App } from './app.ts'
 import { ConfigError, isLoopback, parseConfig, type Config } from './config.ts'
 import { routeConsole } from './console-guard.ts'
+import { createLogger } from './logger.ts'
 import { databaseProblem, dataDirProblem, listenProblem } from './start-errors.ts'
 
 /** A bad config or a failed start: one line for a person on stderr, exit 1, no stack trace. */
@@ -19,7 +19,7 @@ try {
   fail(err.message)
 }
 
-const log = pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token', '*.apiToken'] })
+const log = createLogger(config.logLevel, config.logFormat)
 routeConsole(log)
 if (!isLoopback(config.host) && !config.apiToken) {
   log.warn({ host: config.host }, 'listening on a non-loopback address WITHOUT API_TOKEN: anyone who reaches this port can read polls and send messages as you')
@@ -51,7 +51,7 @@ app.server.listen(config.port, config.host, () => {
   const addr = app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   log.info({ host: config.host, port }, 'pollwire listening')
-  app.start()
+  app.start(port)
 })
 
 let closing = false

@@ -27,7 +27,12 @@ export interface RouterOptions {
    * One account's part of the context, by id (undefined when there is no such account). With
    * it, every route but the `global` ones is also served under `/accounts/:account`.
    */
-  account?: (id: string) => Pick<Context, 'session' | 'polls'> | undefined
+  account?: (id: string) => Pick<Context, 'session' | 'polls' | 'campaigns'> | undefined
+  /**
+   * Several processes: a write to an account another process owns goes there. Returns that
+   * process's answer, or null to handle the request here. Reads are answered here.
+   */
+  forward?: (account: string, req: Request) => Promise<Response> | null
 }
 
 interface Compiled { route: Route; keys: string[]; pattern: RegExp }
@@ -73,13 +78,17 @@ export function createRouter(routes: Route[], base: BaseContext, opts: RouterOpt
       const scope = account === null ? null : opts.account?.(account)
       if (account !== null && !scope) throw new HttpError(404, `no account with id ${JSON.stringify(account)}`)
       if (account !== null) log = log.child({ account })
+      // The unprefixed paths are the `default` account's, whichever object holds it right now.
+      const own = account ?? (found.route.global ? null : 'default')
+      const current = scope ?? (own === null ? null : opts.account?.(own))
       const body = await limitedBody(req, maxBody)
       // Every body this API takes is JSON; a form or text/plain is what another site's page can send unasked.
       if (body !== null && body.byteLength > 0 && !isJsonType(req.headers.get('content-type'))) {
         throw new HttpError(415, 'request body must be application/json (Content-Type: application/json)')
       }
       const inner = body === null ? req : new Request(req.url, { method: req.method, headers: req.headers, body })
-      res = await found.route.handler(inner, { ...base, ...scope, log, params: found.params })
+      const forwarded = own !== null && method !== 'GET' ? opts.forward?.(own, inner) : null
+      res = forwarded ? await forwarded : await found.route.handler(inner, { ...base, ...current, log, params: found.params })
     } catch (err) {
       res = errorResponse(err, log)
     }

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { Server, type Namespace, type Socket } from 'socket.io'
 import { MAX_BODY_BYTES } from '../contract/limits.ts'
-import { broadcast, type Broadcast } from './broadcaster.ts'
+import { announce, broadcast, type Broadcast } from './broadcaster.ts'
 import { hostAllowed, MISDIRECTED, originAllowed, refusalBody, type HostRule } from './caller-guard.ts'
 import { tokenMatches } from './token-guard.ts'
 
@@ -12,7 +12,8 @@ export { originAllowed }
 /** The accounts that get a namespace `/accounts/<id>`: those open now, and each one added or removed later. */
 export interface AccountNamespaces {
   readonly accounts: ReadonlyMap<string, Broadcast>
-  onChange(fn: (change: { added: Broadcast & { id: string } } | { removed: string }) => void): () => void
+  /** `replaced`: the account of that id is another object now (several processes: owned ↔ followed) */
+  onChange(fn: (change: { added: Broadcast & { id: string } } | { removed: string } | { replaced: Broadcast & { id: string }; announce: boolean }) => void): () => void
 }
 
 /** Socket.IO on the HTTP server: who may connect, and the default namespace's account (the GUI's). */
@@ -26,6 +27,8 @@ export interface SocketIoDeps extends Broadcast {
   hosts?: HostRule | null
   /** see broadcaster.ts */
   updateIntervalMs?: number
+  /** several processes: events reach the clients of every process (@socket.io/postgres-adapter) */
+  adapter?: Parameters<Server['adapter']>[0]
 }
 
 /**
@@ -69,6 +72,7 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
     misdirected(res)
   })
 
+  if (deps.adapter) io.adapter(deps.adapter)
   // Host, Origin and CORS (above) are the engine's, so they hold for every namespace; the
   // token is checked per namespace: io.use covers the default one only.
   const authorize = apiToken
@@ -81,13 +85,27 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
   if (authorize) io.use(authorize)
 
   const opts = { updateIntervalMs: deps.updateIntervalMs }
-  const stop = broadcast(io.of('/'), { session, polls, emitter }, opts)
+  let stopDefault = broadcast(io.of('/'), { session, polls, emitter }, opts)
 
   const namespaces = new Map<string, { nsp: Namespace; stop: () => void }>()
   const serve = (id: string, account: Broadcast) => {
     const nsp = io.of(`/accounts/${id}`)
     if (authorize) nsp.use(authorize)
     namespaces.set(id, { nsp, stop: broadcast(nsp, account, opts) })
+  }
+  // Another object for the same account: its events from now on. When it changed owner, every
+  // client is told the whole state again: what the old one had not sent yet is gone with it.
+  const rebind = (id: string, account: Broadcast, again: boolean) => {
+    if (id === 'default') {
+      stopDefault()
+      stopDefault = broadcast(io.of('/'), account, opts)
+      if (again) announce(io.of('/'), account)
+    }
+    const n = namespaces.get(id)
+    if (!n) return
+    n.stop()
+    n.stop = broadcast(n.nsp, account, opts)
+    if (again) announce(n.nsp, account)
   }
   // A removed account's clients are cut and its namespace forgotten: connecting again is refused.
   const drop = (id: string) => {
@@ -102,13 +120,14 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
   for (const [id, account] of deps.accounts?.accounts ?? []) serve(id, account)
   const unwatch = deps.accounts?.onChange((change) => {
     if ('added' in change) serve(change.added.id, change.added)
+    else if ('replaced' in change) rebind(change.replaced.id, change.replaced, change.announce)
     else drop(change.removed)
   })
   log.debug('socket.io attached')
 
   return {
     close: () => {
-      stop()
+      stopDefault()
       unwatch?.()
       for (const n of namespaces.values()) n.stop()
       return new Promise<void>((resolve) => { io.close(() => resolve()) })

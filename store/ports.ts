@@ -1,4 +1,5 @@
 import type { AuthenticationCreds, AuthenticationState } from '@whiskeysockets/baileys'
+import type { CampaignChatState, CampaignStatus } from '../contract/campaigns.ts'
 import type { Outbox, OutboxEvent } from './outbox-port.ts'
 
 /**
@@ -163,6 +164,50 @@ export interface ChatTable {
   clear(): Promise<void>
 }
 
+// --- campaigns
+
+/** A campaign as persisted: the poll it sends and how, and where it stands. */
+export interface CampaignRecord {
+  id: string
+  question: string
+  options: string[]
+  selectableCount: number
+  delayMin: number
+  delayMax: number
+  status: CampaignStatus
+  /** ms */
+  createdAt: number
+}
+
+/** One chat of a campaign, in send order (`idx` from 0). */
+export interface CampaignChatRecord {
+  idx: number
+  chatId: string
+  state: CampaignChatState
+  /** written before the send, so a crash mid-send re-sends the same message, never a second one */
+  pollMsgId?: string
+  error?: string
+  /** ms of the last change */
+  at?: number
+}
+
+/** Everything one write of an account's campaigns changes, applied in one transaction or not at all. */
+export interface CampaignCommit {
+  /** a new campaign with its chats, all `queued` */
+  create?: { campaign: CampaignRecord; chatIds: string[] }
+  status?: { id: string; status: CampaignStatus }
+  chats?: Array<{ campaignId: string; idx: number; state: CampaignChatState; pollMsgId?: string; error?: string; at: number }>
+  /** webhook events reporting what this commit changed: written with it, or not at all */
+  events?: OutboxEvent[]
+}
+
+/** The campaigns of one account (few rows: read whole at start, changed one commit at a time). */
+export interface CampaignTable {
+  /** every campaign with its chats in send order, oldest campaign first */
+  all(): Promise<Array<CampaignRecord & { chats: CampaignChatRecord[] }>>
+  commit(c: CampaignCommit): Promise<void>
+}
+
 // --- WhatsApp credentials and Signal keys
 
 /** Baileys' auth state of one account, and the LID↔PN pairs it stores among its keys. */
@@ -191,6 +236,7 @@ export interface AccountStore {
   auth: AuthState
   chats: ChatTable
   votes: VoteJournal
+  campaigns: CampaignTable
 }
 
 /** Whether the store takes writes (GET /health); every write of every account reports to it. */
@@ -210,8 +256,8 @@ export interface Store {
   addAccount(id: string): Promise<boolean>
   /**
    * Unregisters an account and deletes its credentials, Signal keys and chats, in one
-   * transaction; its polls and vote journal stay (they come back if the id is added again)
-   * unless `purge`, which deletes them too. The webhook outbox is not touched. False when it
+   * transaction; its polls, vote journal and campaigns stay (they come back if the id is added
+   * again) unless `purge`, which deletes them too. The webhook outbox is not touched. False when it
    * was not registered; `default` cannot be removed (an error).
    */
   removeAccount(id: string, purge: boolean): Promise<boolean>

@@ -16,8 +16,8 @@ import { noVoteMetrics, type VoteMetrics } from './metrics.ts'
 import type { PendingLimits, PendingRow } from './pending.ts'
 import type { VoteSink } from './sink.ts'
 import { createVoteState, shown } from './state.ts'
-import type { PollState, SignalSighting } from './state.ts'
-import { pollView, sameTally, tallyPreview } from './tally.ts'
+import type { BallotWatcher, PollState, SignalSighting } from './state.ts'
+import { pollView, sameTally, tallyPreview, type Tally } from './tally.ts'
 import { pollSent, pollVote, pollVoteRejected } from '../webhooks/events.ts'
 import type { WebhookEventType } from '../../contract/webhooks.ts'
 import type { NewPoll, PollCreation } from './types.ts'
@@ -70,6 +70,12 @@ export interface VoteStats {
 export interface VoteEngine extends PollReader, VoteSink {
   /** Stores a poll about to be sent (status `sending`, not shown) and returns its id and secret. */
   preparePoll(poll: NewPoll): Promise<{ id: string; secret: Uint8Array }>
+  /** A message id for a poll to send later (NewPoll.id): written down before the send by whoever sends it. */
+  newPollId(): string
+  /** A poll's tally as it stands: counts per option, and each voter's current ballot (retractions included); undefined for an unknown poll. */
+  tally(pollId: string): Pick<Tally, 'counts' | 'current'> | undefined
+  /** Follows every committed change of a voter's current ballot, and every rebuild; returns the remover. */
+  watchBallots(w: BallotWatcher): () => void
   /** The send went out: the poll is shown and announced (`poll:new`). False for an unknown id. */
   markSent(id: string): Promise<boolean>
   /** The send was rejected: kept (secret included) but not shown. False if unknown or already out. */
@@ -253,8 +259,8 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
   async function preparePoll(poll: NewPoll): Promise<{ id: string; secret: Uint8Array }> {
     if (closed) throw new Error('vote engine is closed')
     checkPoll(poll)
-    let id = generateMessageIDV2(identity.ownJids().pn)
-    while (state.hasPoll(id)) id = generateMessageIDV2(identity.ownJids().pn)
+    if (poll.id !== undefined && (typeof poll.id !== 'string' || !poll.id || state.hasPoll(poll.id))) throw new TypeError(`poll id ${JSON.stringify(poll.id)} is taken or empty`)
+    const id = poll.id ?? newPollId()
     const secret = new Uint8Array(randomBytes(32))
     // Written before the send: a vote can only be decrypted with this secret, and a crash
     // between sending and storing would lose every vote for the poll.
@@ -264,6 +270,12 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       await apply(c)
     })
     return { id, secret }
+  }
+
+  function newPollId(): string {
+    let id = generateMessageIDV2(identity.ownJids().pn)
+    while (state.hasPoll(id)) id = generateMessageIDV2(identity.ownJids().pn)
+    return id
   }
 
   function markSent(id: string): Promise<boolean> {
@@ -295,10 +307,18 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
   /** Write before send: the poll is stored, handed to `deliver`, then marked sent or failed. */
   async function sendPoll(input: NewPoll, deliver: (id: string, secret: Uint8Array) => Promise<void>): Promise<{ pollMsgId: string }> {
     let prepared: { id: string; secret: Uint8Array }
-    try {
-      prepared = await preparePoll(input)
-    } catch (err) {
-      throw new AccountError('store_unavailable', 'the poll could not be stored, so it was not sent', messageOf(err))
+    const known = input.id === undefined ? undefined : state.poll(input.id)
+    if (known && known.chatId !== input.chatId) throw new TypeError(`poll ${input.id} belongs to another chat`)
+    if (known && (known.status === 'sent' || known.status === 'received')) return { pollMsgId: known.id }
+    // Stored by an earlier attempt that may have gone out: the same message again (same id and
+    // secret), which WhatsApp delivers once, never a second poll.
+    if (known) prepared = { id: known.id, secret: known.secret }
+    else {
+      try {
+        prepared = await preparePoll(input)
+      } catch (err) {
+        throw new AccountError('store_unavailable', 'the poll could not be stored, so it was not sent', messageOf(err))
+      }
     }
     const { id, secret } = prepared
     try {
@@ -704,6 +724,9 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       return p && pollHistory({ state, journal, identity }, p)
     },
     preparePoll,
+    newPollId,
+    tally: (pollId) => state.poll(pollId)?.tally,
+    watchBallots: (w) => state.watch(w),
     markSent,
     markFailed,
     sendPoll,

@@ -31,6 +31,14 @@ export interface PollState extends DecryptablePoll, PollShape {
 export const shown = (p: Pick<PollState, 'status' | 'preparedHere'>): boolean =>
   p.status === 'sent' || p.status === 'received' || (p.status === 'sending' && !p.preparedHere)
 
+/** Who follows ballots beside the tallies (a campaign's combined result). */
+export interface BallotWatcher {
+  /** `voter`'s current ballot in the poll is now `b`; undefined when none is kept under that key any more (merged into a PN) */
+  ballot(pollId: string, voter: string, b: Ballot | undefined): void
+  /** everything was reloaded from the store: read the ballots again */
+  reset(): void
+}
+
 /** A Signal-layer sighting that messages.upsert has not confirmed yet. */
 export interface SignalSighting {
   seq: number
@@ -62,6 +70,9 @@ export function createVoteState(limits: PendingLimits = {}) {
   /** persisted LID → PN merges */
   const merged = new Map<string, string>()
   const counts = { ok: 0, dup: 0, rejected: 0 }
+  const watchers = new Set<BallotWatcher>()
+  /** A voter's current ballot in a poll is now `b` (undefined: none under this key any more). */
+  const told = (pollId: string, voter: string, b: Ballot | undefined) => { for (const w of watchers) w.ballot(pollId, voter, b) }
 
   function pollFrom(rec: PollRecord, preparedHere: boolean): PollState {
     const p: PollState = {
@@ -150,8 +161,9 @@ export function createVoteState(limits: PendingLimits = {}) {
   /** Counts one decrypted vote; true when the poll as shown changed. */
   function count(p: PollState, voterKey: string, b: Ballot): boolean {
     const key = canonical(voterKey)
-    const { changed } = p.tally.apply(key, b)
+    const { counted, changed } = p.tally.apply(key, b)
     if (isLid(key)) addTo(lidVoters, key, p.id)
+    if (counted && watchers.size) told(p.id, key, b)
     if (changed) p.view = undefined
     return changed
   }
@@ -173,6 +185,7 @@ export function createVoteState(limits: PendingLimits = {}) {
         p.view = undefined
         changed.add(p)
       }
+      if (p && watchers.size) { told(p.id, lid, undefined); told(p.id, pn, p.tally.current.get(pn)) }
     }
     lidVoters.delete(lid)
     return changed
@@ -217,12 +230,18 @@ export function createVoteState(limits: PendingLimits = {}) {
       overflow.push(...pending.add({ seq, hash, pollId: raw.pollId, reason, sender: src.senderIds(raw) }))
     }
     for (const { seq, hash, raw } of src.unconfirmed) addSignal(hash, { seq, sender: src.senderIds(raw) })
+    for (const w of watchers) w.reset()
     return overflow
   }
 
   return {
     load,
     poll: (id: string) => polls.get(id),
+    /** Follows every change of a voter's current ballot (after its commit) and every reload; returns the remover. */
+    watch(w: BallotWatcher): () => void {
+      watchers.add(w)
+      return () => { watchers.delete(w) }
+    },
     hasPoll: (id: string) => polls.has(id),
     polls: () => polls.values(),
     pollCount: () => polls.size,

@@ -1,5 +1,7 @@
 /** A poll about to be sent by this account. */
 export interface NewPoll {
+  /** its message id, when the caller wrote one down before sending (a campaign); made here otherwise */
+  id?: string
   chatId: string
   question: string
   options: string[]

@@ -51,6 +51,10 @@ export function createChatList(deps: {
       const list = [...rows].map(([id, name]) => ({ id, name }))
       writing = writing.then(() => table.upsert(list)).catch((err) => log.warn({ err }, 'chats not saved'))
     },
+    /** what a chat is called, as list() shows it */
+    name(id: string): string {
+      return known.get(id) || `+${userOf(id)}`
+    },
     list(): Chat[] {
       if (cache) return cache
       // Ids are mapped again on read: a LID kept before its phone number was known merges now.

@@ -191,7 +191,8 @@ export function createConnection(deps: ConnectionDeps): Connection {
     async sendPoll(input: SendPollInput) {
       const s = sock
       if (!s || state !== 'ready') throw new AccountError('not_connected', 'WhatsApp is not connected; link the account and try again')
-      return votes.sendPoll(input, async (id, secret) => {
+      const { pollMsgId, ...poll } = input
+      return votes.sendPoll({ ...poll, id: pollMsgId }, async (id, secret) => {
         await s.sendMessage(input.chatId, {
           poll: { name: input.question, values: input.options, selectableCount: input.selectableCount, messageSecret: secret },
         }, { messageId: id })

@@ -231,7 +231,7 @@ export const openApiDocument = {
     version: '0.1.0',
     description: 'Self-hosted WhatsApp poll server. Live updates are Socket.IO events on the same port: '
       + 'qr_code, client_status, whatsapp_user, initial_poll_data, new_poll_sent, poll_update_to_gui, '
-      + 'campaign_update ({ campaignId, status, sent, failed, total, results }, at most one per campaign per 250 ms). '
+      + 'campaign_update ({ campaignId, status, sent, failed, total, results, voters }, at most one per campaign per 250 ms). '
       + 'Several WhatsApp accounts: every path but /health, /metrics, /openapi.json, /webhooks… and /accounts… '
       + 'exists per account as /accounts/{account}/…; the unprefixed paths and the default Socket.IO namespace '
       + 'are the account `default`, namespace /accounts/{account} carries the same events for that account.',

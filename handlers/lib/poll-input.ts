@@ -2,14 +2,11 @@ import type { SendPollInput } from '../../contract/account.ts'
 import { HttpError } from '../../contract/http.ts'
 import { CHAT_JID, MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION } from '../../contract/limits.ts'
 
-const bad = (field: string, why: string) => new HttpError(400, `${field} ${why}`)
+export const bad = (field: string, why: string) => new HttpError(400, `${field} ${why}`)
 
-/** Turns the GUI's body into a SendPollInput, or a 400 naming the first wrong field. */
-export function parsePollInput(body: Record<string, unknown>): SendPollInput {
-  const { chatId, question, options, allowMultipleAnswers } = body
-  if (typeof chatId !== 'string' || !CHAT_JID.test(chatId)) {
-    throw bad('chatId', 'must be a WhatsApp JID (…@s.whatsapp.net, …@g.us or …@lid)')
-  }
+/** The poll itself (question, options, single or multiple choice), or a 400 naming the first wrong field. */
+export function parsePollFields(body: Record<string, unknown>): Omit<SendPollInput, 'chatId'> {
+  const { question, options, allowMultipleAnswers } = body
   if (typeof question !== 'string') throw bad('question', 'must be a string')
   const q = question.trim()
   if (q.length < 1 || q.length > MAX_QUESTION) throw bad('question', `must be 1 to ${MAX_QUESTION} characters`)
@@ -27,5 +24,15 @@ export function parsePollInput(body: Record<string, unknown>): SendPollInput {
   if (allowMultipleAnswers !== undefined && typeof allowMultipleAnswers !== 'boolean') {
     throw bad('allowMultipleAnswers', 'must be true or false')
   }
-  return { chatId, question: q, options: texts, selectableCount: allowMultipleAnswers ? 0 : 1 }
+  return { question: q, options: texts, selectableCount: allowMultipleAnswers ? 0 : 1 }
+}
+
+export const isChatId = (v: unknown): v is string => typeof v === 'string' && CHAT_JID.test(v)
+export const CHAT_ID_RULE = 'must be a WhatsApp JID (…@s.whatsapp.net, …@g.us or …@lid)'
+
+/** Turns the GUI's body into a SendPollInput, or a 400 naming the first wrong field. */
+export function parsePollInput(body: Record<string, unknown>): SendPollInput {
+  const { chatId } = body
+  if (!isChatId(chatId)) throw bad('chatId', CHAT_ID_RULE)
+  return { chatId, ...parsePollFields(body) }
 }

@@ -3,6 +3,7 @@ import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whi
 import { userOf } from '../../contract/jid.ts'
 import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { Outbox } from '../outbox-port.ts'
+import { memoryCampaigns } from './campaigns.ts'
 import { createMemoryOutbox } from './outbox.ts'
 import type { AccountStore, AuthState, ChatTable, JournalCommit, PollRecord, ScanRow, SenderRow, Store, StoredVote, VoteJournal } from '../ports.ts'
 
@@ -45,7 +46,8 @@ export function createMemoryStore(): Store & { failWrites(err: Error | null): vo
     },
     account(id) {
       let a = accounts.get(id)
-      if (!a) accounts.set(id, (a = { auth: memoryAuth(check), chats: memoryChats(check), votes: memoryJournal(check, nextSeq, outbox) }))
+      if (!a) accounts.set(id, (a = { auth: memoryAuth(check), chats: memoryChats(check), votes: memoryJournal(check, nextSeq, outbox),
+        campaigns: memoryCampaigns(check, outbox) }))
       return a
     },
     health: { ok: () => failing === null },

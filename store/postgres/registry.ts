@@ -5,7 +5,7 @@ import type { WriteReporter } from './health.ts'
 
 /** Tables whose rows of an account go when it is removed, and those that go only when it is purged. */
 const CREDENTIALS = ['auth_creds', 'auth_keys', 'chats']
-const HISTORY = ['poll_record', 'vote_journal', 'vote_person']
+const HISTORY = ['poll_record', 'vote_journal', 'vote_person', 'campaign', 'campaign_chat']
 
 /** The account registry (the `account` table, schema.ts migration 2) and the removal of an account's rows. */
 export function createPgRegistry(pool: Pool, schema: string, health: WriteReporter, now: () => number = Date.now): Pick<Store, 'accounts' | 'addAccount' | 'removeAccount'> {

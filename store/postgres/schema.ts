@@ -155,6 +155,50 @@ INSERT INTO account (id, created_at) VALUES ('default', 0);
 INSERT INTO account (id, created_at) SELECT account, 0 FROM auth_creds WHERE account <> 'default' ORDER BY account;
 `,
   },
+  {
+    version: 3,
+    name: 'campaigns',
+    sql: `
+-- Campaigns (one poll to many chats) and their chats in send order; a chat's poll id is
+-- written before its send, so a restart re-sends that message instead of a second one.
+CREATE TABLE campaign (
+  account TEXT NOT NULL,
+  id TEXT NOT NULL,
+  question TEXT NOT NULL,
+  options TEXT[] NOT NULL,
+  selectable_count INTEGER NOT NULL,
+  delay_min INTEGER NOT NULL,
+  delay_max INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'paused', 'done', 'cancelled')),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (account, id)
+);
+CREATE TABLE campaign_chat (
+  account TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  chat_id TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
+  poll_msg_id TEXT,
+  error TEXT,
+  at BIGINT,
+  PRIMARY KEY (account, campaign_id, idx)
+);
+`,
+  },
+  {
+    version: 4,
+    name: 'poll.vote records in the outbox',
+    sql: `
+-- A poll.vote event is committed as a compact record (store/outbox-port.ts packVote) instead of
+-- its body, which a claim renders from the record and the poll's texts (outbox.ts). Every other
+-- event, and every row written before, keeps its body: each row has exactly one of the two.
+ALTER TABLE outbox_event ADD COLUMN vote TEXT;
+ALTER TABLE outbox_event ALTER COLUMN body DROP NOT NULL;
+ALTER TABLE outbox_event ADD CONSTRAINT outbox_event_body_or_vote CHECK ((body IS NULL) <> (vote IS NULL));
+`,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { AccountStore, Store } from '../ports.ts'
 import { createSqliteAuth } from './auth.ts'
+import { createSqliteCampaigns } from './campaigns.ts'
 import { createSqliteChats } from './chats.ts'
 import { lockDataDir, prepareDataDir } from './data-dir.ts'
 import { openDb, type Db } from './db.ts'
@@ -58,7 +59,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       let a = accounts.get(id)
       if (a) return a
       if (!ACCOUNT_ID.test(id)) throw new Error(`invalid account id "${id}"`)
-      a = { auth: createSqliteAuth(db, id, health), chats: createSqliteChats(db, id, health), votes: createSqliteJournal(db, id, health, seqs, outbox) }
+      a = { auth: createSqliteAuth(db, id, health), chats: createSqliteChats(db, id, health), votes: createSqliteJournal(db, id, health, seqs, outbox),
+        campaigns: createSqliteCampaigns(db, id, health, outbox) }
       accounts.set(id, a)
       return a
     },

@@ -69,6 +69,32 @@ CREATE TABLE IF NOT EXISTS chats (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (account, id)
 );
+-- Campaigns (one poll to many chats) and their chats in send order; a chat's poll id is
+-- written before its send, so a restart re-sends that message instead of a second one.
+CREATE TABLE IF NOT EXISTS campaign (
+  account TEXT NOT NULL,
+  id TEXT NOT NULL,
+  question TEXT NOT NULL,
+  options TEXT NOT NULL,
+  selectable_count INTEGER NOT NULL,
+  delay_min INTEGER NOT NULL,
+  delay_max INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (account, id)
+);
+CREATE TABLE IF NOT EXISTS campaign_chat (
+  account TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  chat_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  poll_msg_id TEXT,
+  error TEXT,
+  at INTEGER,
+  PRIMARY KEY (account, campaign_id, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS auth_creds (account TEXT PRIMARY KEY, json TEXT NOT NULL);
 -- The accounts the server links (POST /accounts) and reconnects at start; 'default' is always one.
 CREATE TABLE IF NOT EXISTS account (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);

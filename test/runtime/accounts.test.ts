@@ -88,7 +88,7 @@ pool('add registers, builds, watches and starts at once; an id taken (or being a
   const w = poolWorld()
   await w.pool.load()
   const changes: string[] = []
-  w.pool.onChange((c) => changes.push('added' in c ? `+${c.added.id}` : `-${c.removed}`))
+  w.pool.onChange((c) => changes.push('added' in c ? `+${c.added.id}` : 'removed' in c ? `-${c.removed}` : `=${c.replaced.id}`))
   const [one, two] = await Promise.all([w.pool.add('shop'), w.pool.add('shop')])
   assert.equal(one, { id: 'shop', status: 'qr_pending', user: null })
   assert.is(two, null)
@@ -113,7 +113,7 @@ pool('remove: out of the map first, then logout without a fresh pairing, close, 
   await w.pool.load()
   await w.pool.add('shop')
   const changes: string[] = []
-  w.pool.onChange((c) => changes.push('added' in c ? `+${c.added.id}` : `-${c.removed}`))
+  w.pool.onChange((c) => changes.push('added' in c ? `+${c.added.id}` : 'removed' in c ? `-${c.removed}` : `=${c.replaced.id}`))
   w.log.length = 0
   assert.is(await w.pool.remove('shop', true), true)
   assert.equal(changes, ['-shop'])

@@ -41,6 +41,14 @@ const AUTHORIZED: Record<string, { state: 'ready' | 'qr_pending' | 'last'; body?
   'DELETE /webhooks/:id': { state: 'ready', status: 404 },
   'GET /webhooks/deliveries': { state: 'ready' },
   'POST /webhooks/deliveries/:id/retry': { state: 'ready', status: 404 },
+  'GET /campaigns': { state: 'ready' },
+  // Refused by the handler (no chats): nothing is stored or sent.
+  'POST /campaigns': { state: 'ready', body: { chatIds: [], question: 'Q', options: ['A'] }, status: 400 },
+  'GET /campaigns/:id': { state: 'ready', status: 404 },
+  'POST /campaigns/:id/pause': { state: 'ready', status: 404 },
+  'POST /campaigns/:id/resume': { state: 'ready', status: 404 },
+  'POST /campaigns/:id/cancel': { state: 'ready', status: 404 },
+  'GET /campaigns/:id/results.csv': { state: 'ready', status: 404 },
   'GET /accounts': { state: 'ready' },
   // Refused by the handler (a bad id): no account is made, so the fake sockets stay the default's.
   'POST /accounts': { state: 'ready', body: { id: 'Not An Id' }, status: 400 },

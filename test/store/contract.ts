@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { AccountStore, PollRecord, RawVote, Store } from '../../store/ports.ts'
+import type { AccountStore, CampaignRecord, PollRecord, RawVote, Store } from '../../store/ports.ts'
 
 /**
  * The store port's contract, written once and run against every implementation
@@ -243,4 +243,50 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     assert.equal(await slice(back.account('default')), { polls: ['P2'], pending: [2], persons: 1, chats: 1, linked: true, keys: 1 })
   })
   registry.run()
+
+  const campaigns = suite<{ t: StoreUnderTest; a: AccountStore }>(`${name}: campaigns`)
+  campaigns.before.each(async (ctx) => { ctx.t = await open(); ctx.a = ctx.t.store.account('default') })
+  campaigns.after.each(async (ctx) => { await ctx.t.close() })
+
+  const campaign: CampaignRecord = { id: 'K1', question: 'Lunch?', options: ['Pizza', 'Sushi'], selectableCount: 1, delayMin: 10, delayMax: 20, status: 'running', createdAt: 5000 }
+  const chatIds = ['1@s.whatsapp.net', '2@g.us', '3@g.us']
+
+  campaigns('a campaign and its chats commit together; chat states, poll ids and errors change; a restart reads them back', async ({ t, a }) => {
+    await a.campaigns.commit({ create: { campaign, chatIds } })
+    await a.campaigns.commit({ chats: [{ campaignId: 'K1', idx: 0, state: 'sending', pollMsgId: 'M0', at: 6000 }] })
+    await a.campaigns.commit({ chats: [{ campaignId: 'K1', idx: 0, state: 'sent', at: 6001 }, { campaignId: 'K1', idx: 1, state: 'failed', error: 'nope', at: 6002 }] })
+    await a.campaigns.commit({ status: { id: 'K1', status: 'paused' } })
+    const want = [{ ...campaign, status: 'paused', chats: [
+      { idx: 0, chatId: chatIds[0], state: 'sent', pollMsgId: 'M0', at: 6001 },
+      { idx: 1, chatId: chatIds[1], state: 'failed', error: 'nope', at: 6002 },
+      { idx: 2, chatId: chatIds[2], state: 'queued' },
+    ] }]
+    assert.equal(await a.campaigns.all(), want)
+    if (t.reopen) assert.equal(await (await t.reopen()).account('default').campaigns.all(), want, 'after a restart')
+  })
+
+  campaigns('a failed commit changes nothing; campaigns are per account; oldest first; a purge deletes them', async ({ t, a }) => {
+    await a.campaigns.commit({ create: { campaign, chatIds } })
+    await a.campaigns.commit({ create: { campaign: { ...campaign, id: 'K0', createdAt: 4000 }, chatIds: ['9@g.us'] } })
+    t.failWrites(true)
+    // With a new campaign of many chats in it: a full disk refuses new pages, not updates in place.
+    const many = Array.from({ length: 500 }, (_, i) => `${10000 + i}@g.us`)
+    await a.campaigns.commit({ create: { campaign: { ...campaign, id: 'K2' }, chatIds: many },
+      chats: [{ campaignId: 'K1', idx: 2, state: 'sending', pollMsgId: 'M2', at: 1 }], status: { id: 'K1', status: 'done' } })
+      .then(() => assert.unreachable('must fail'), () => undefined)
+    t.failWrites(false)
+    await a.campaigns.commit({ create: { campaign, chatIds } }).then(() => assert.unreachable('an id is unique'), () => undefined)
+    const all = await a.campaigns.all()
+    assert.equal(all.map((k) => [k.id, k.status, k.chats.map((c) => c.state).join()]), [['K0', 'running', 'queued'], ['K1', 'running', 'queued,queued,queued']])
+    await t.store.addAccount('shop')
+    assert.equal(await t.store.account('shop').campaigns.all(), [])
+    await t.store.account('shop').campaigns.commit({ create: { campaign, chatIds: ['5@g.us'] } })
+    assert.is((await a.campaigns.all()).find((k) => k.id === 'K1')!.chats.length, 3, 'the same id in another account is another campaign')
+    await t.store.removeAccount('shop', false)
+    assert.is((await t.store.account('shop').campaigns.all()).length, 1, 'kept when the account is only removed')
+    await t.store.addAccount('shop')
+    await t.store.removeAccount('shop', true)
+    assert.equal(await t.store.account('shop').campaigns.all(), [], 'purged')
+  })
+  campaigns.run()
 }

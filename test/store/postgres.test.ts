@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { pino } from 'pino'
 import { addTransactionCapability, DEFAULT_CONNECTION_CONFIG } from '@whiskeysockets/baileys'
 import { openPostgresStore, type PostgresStore } from '../../store/postgres/index.ts'
+import { MIGRATIONS } from '../../store/postgres/schema.ts'
 import { storeContract } from './contract.ts'
 import { dropSchema, failWritesSync, newSchema, pgCluster, requirePostgres } from './pg-harness.ts'
 
@@ -55,10 +56,10 @@ pgOnly('migrations run once and are recorded; every per-account table carries ac
   const a = await openIn(ctx)
   await openIn(ctx)
   const { rows } = await a.pool.query(`SELECT version, name FROM "${ctx.schema}".schema_migrations`)
-  assert.equal(rows, [{ version: 1, name: 'initial' }, { version: 2, name: 'account registry' }])
+  assert.equal(rows, MIGRATIONS.map(({ version, name }) => ({ version, name })))
   const { rows: tables } = await a.pool.query<{ table_name: string }>(`SELECT table_name FROM information_schema.columns
     WHERE table_schema = $1 AND column_name = 'account' ORDER BY 1`, [ctx.schema])
-  assert.equal(tables.map((t) => t.table_name), ['auth_creds', 'auth_keys', 'chats', 'outbox_event', 'poll_record', 'vote_journal', 'vote_person', 'webhook_endpoint'])
+  assert.equal(tables.map((t) => t.table_name), ['auth_creds', 'auth_keys', 'campaign', 'campaign_chat', 'chats', 'outbox_event', 'poll_record', 'vote_journal', 'vote_person', 'webhook_endpoint'])
   assert.throws(() => a.account('../etc'), /invalid account id/)
 })
 

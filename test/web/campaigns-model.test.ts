@@ -96,21 +96,20 @@ model('progressOf: sent and failed of all, floored to a whole percent', () => {
 
 model('applyCampaignUpdate takes the live figures, keeps what the update lacks', () => {
   const k = sampleCampaign()
-  const next = applyCampaignUpdate(k, { campaignId: k.id, status: 'done', sent: 3, failed: 1, total: 4, results: { Pizza: 2, Sushi: 1 } })
+  const next = applyCampaignUpdate(k, { campaignId: k.id, status: 'done', sent: 3, failed: 1, total: 4, results: { Pizza: 2, Sushi: 1 }, voters: 3 })
   assert.is(next.status, 'done')
   assert.is(next.sent, 3)
   assert.equal(next.results, { Pizza: 2, Sushi: 1 })
-  assert.is(next.voters, k.voters)
+  assert.is(next.voters, 3, 'the voters count comes with the update')
   assert.equal(next.chats, k.chats)
   assert.is(k.status, 'running', 'the old one is not changed')
 })
 
 model('keepLiveFigures: an answer requested before a live change keeps the live figures, takes the rest', () => {
-  const live = applyCampaignUpdate(sampleCampaign(), { campaignId: 'cmp_1', status: 'done', sent: 3, failed: 1, total: 4, results: { Pizza: 2, Sushi: 1 } })
-  const older = sampleCampaign({ voters: 3, chats: [] })
+  const live = applyCampaignUpdate(sampleCampaign(), { campaignId: 'cmp_1', status: 'done', sent: 3, failed: 1, total: 4, results: { Pizza: 2, Sushi: 1 }, voters: 3 })
+  const older = sampleCampaign({ voters: 1, chats: [] })
   const merged = keepLiveFigures(older, live, true)
-  assert.equal([merged.status, merged.sent, merged.failed, merged.total, merged.results], ['done', 3, 1, 4, { Pizza: 2, Sushi: 1 }])
-  assert.is(merged.voters, 3)
+  assert.equal([merged.status, merged.sent, merged.failed, merged.total, merged.results, merged.voters], ['done', 3, 1, 4, { Pizza: 2, Sushi: 1 }, 3])
   assert.equal(merged.chats, [])
   assert.is(keepLiveFigures(older, live, false), older, 'nothing changed since the request: the answer as it is')
   assert.is(keepLiveFigures(older, null, true), older, 'nothing held')

@@ -155,21 +155,21 @@ export function progressOf(c) {
 }
 
 /**
- * A `campaign_update` folded into what the panel holds (the update lacks the voters count and
- * the chat list; they come with the next GET /campaigns/:id).
+ * A `campaign_update` folded into what the panel holds (the update lacks the chat list and the
+ * per-chat tallies; they come with the next GET /campaigns/:id).
  * @template {CampaignSummary} T
  * @param {T} c
  * @param {CampaignUpdate} u
  * @returns {T}
  */
 export function applyCampaignUpdate(c, u) {
-  return { ...c, status: u.status, sent: u.sent, failed: u.failed, total: u.total, results: u.results }
+  return { ...c, status: u.status, sent: u.sent, failed: u.failed, total: u.total, results: u.results, voters: u.voters }
 }
 
 /**
  * An answer of GET /campaigns or /campaigns/:id for a campaign that changed live (an update, an
  * action) after the request went out: the answer may be older than what the panel shows, so
- * the live figures stay and the rest (chats, per-chat tallies, voters) is taken. Progress then
+ * the live figures stay and the rest (chats, per-chat tallies) is taken. Progress then
  * never runs backwards; the next fetch, after the last update, brings it all together.
  * @template {CampaignSummary} T
  * @param {T} fetched
@@ -179,7 +179,7 @@ export function applyCampaignUpdate(c, u) {
  */
 export function keepLiveFigures(fetched, held, changedSince) {
   if (!held || !changedSince || held.id !== fetched.id) return fetched
-  return { ...fetched, status: held.status, sent: held.sent, failed: held.failed, total: held.total, results: held.results }
+  return { ...fetched, status: held.status, sent: held.sent, failed: held.failed, total: held.total, results: held.results, voters: held.voters }
 }
 
 /**
