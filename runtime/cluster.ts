@@ -75,7 +75,11 @@ export function createCoordinator(deps: CoordinatorDeps) {
     const next = await make()
     const old = pool.replace(next, { announce })
     if (!old) { await next.close(); return undefined }
-    await old.close()
+    // Its WhatsApp socket ends at once (close() stops it first); the rest drains in the
+    // background, and a slow drain never holds the account's next change of role.
+    const closing = old.close().catch((err) => log.warn({ err, account: id }, 'the replaced copy did not close cleanly'))
+    const slow = new Promise<'slow'>((resolve) => { const t = setTimeout(() => resolve('slow'), 5000); t.unref?.() })
+    if (await Promise.race([closing.then(() => 'closed' as const), slow]) === 'slow') log.warn({ account: id }, 'the replaced copy is still closing after 5 s')
     return next
   }
 
@@ -141,6 +145,8 @@ export function createCoordinator(deps: CoordinatorDeps) {
   }
 
   async function tick(): Promise<void> {
+    // The lock session (and its LISTEN) is opened again here after it was lost, whatever the accounts are doing.
+    await cluster.start()
     await refreshOwners()
     for (const id of [...pool.accounts.keys()]) {
       if (stopped) return
@@ -164,6 +170,7 @@ export function createCoordinator(deps: CoordinatorDeps) {
       await cluster.start()
       offs.push(cluster.onLost(() => { void demoteAll() }))
       offs.push(cluster.onNotify((channel, id) => {
+        log.debug({ channel, account: id }, 'cluster hint')
         if (channel === 'changed') scheduleRefresh(id)
         else if (channel === 'owner') void refreshOwners()
         else if (channel === 'accounts') void pool.sync().catch((err) => log.warn({ err }, 'accounts not synced'))

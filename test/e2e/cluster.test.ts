@@ -19,7 +19,9 @@ import { startWebhookReceiver, type WebhookReceiver } from './harness/webhook-re
  * - kill -9 A during a vote flood: B owns `default` within 10 s without a new QR; every vote the
  *   fake sent is journaled and counted once (what A acknowledged from the database, the rest
  *   redelivered to B); the Socket.IO client on B ends with the right tally; the webhook receiver
- *   got one webhook-id per vote change, none twice with different ids.
+ *   got one webhook-id per vote change, none twice with different ids;
+ * - A, back as a follower, takes the account over from a hung owner (SIGSTOP: PostgreSQL ends its
+ *   silent lock session), and the owner, woken, knows it lost it.
  * Run: node --import tsx node_modules/uvu/bin.js test/e2e "cluster\.test\.ts$"
  */
 
@@ -51,7 +53,7 @@ cluster.before(async (w) => {
   await adminQuery(base, `CREATE DATABASE ${db}`)
   const secret = `whsec_${randomBytes(32).toString('base64')}`
   w.receiver = await startWebhookReceiver({ secret })
-  w.env = { LOG_LEVEL: 'info', DATABASE_URL: base.replace(/\/postgres$/, `/${db}`), WEBHOOK_URL: w.receiver.url, WEBHOOK_SECRET: secret }
+  w.env = { LOG_LEVEL: process.env.CLUSTER_LOG ?? 'info', DATABASE_URL: base.replace(/\/postgres$/, `/${db}`), WEBHOOK_URL: w.receiver.url, WEBHOOK_SECRET: secret }
   w.fake = await startFakeWhatsApp({ ownerPn: '15550000181', ownerLid: '900000000000181', ownerName: 'Cluster Owner', defaultTimeoutMs: 10_000 })
   w.voters = Array.from({ length: 6 }, (_, i) => w.fake.addContact({ pn: `155518100${i}0`, lid: `8100000181${i}0`, name: `Voter ${i}` }))
   w.fake.addGroup({ id: GROUP, subject: 'Cluster club', participants: w.voters })
@@ -175,6 +177,40 @@ cluster('kill -9 the owner during a vote flood: B owns the account within 10 s a
   const doubled = [...idsOf].filter(([, ids]) => ids.size > 1).map(([k]) => k)
   assert.equal(doubled, [], 'no vote change reported twice with different webhook-ids')
   assert.ok(idsOf.size > 0, 'vote events arrived')
+})
+
+cluster('a hung owner (SIGSTOP) loses the account within ~15 s; woken up, it stops and follows', async (w) => {
+  // A again, as a follower of what B owns now.
+  w.a = await startServer({ waWsUrl: w.fake.url, dataDir: w.dirs[0], env: w.env })
+  await waitFor('A shows default ready (B owns it)', async () => (await w.a.get('/status')).body?.status === 'ready' || undefined, 15_000)
+  const owns = (line: string) => line.includes('this process owns the account now') && line.includes('"account":"default"')
+  const before = w.a.logs.filter(owns).length
+  w.b.proc.kill('SIGSTOP')
+  const stoppedAt = Date.now()
+  let took = 0
+  try {
+    took = await waitFor('A owns default', async () => {
+      if (w.a.logs.filter(owns).length <= before) return undefined
+      return (await w.a.get('/status')).body?.status === 'ready' ? Date.now() - stoppedAt : undefined
+    }, 30_000)
+  } finally {
+    w.b.proc.kill('SIGCONT')
+  }
+  console.log(`  hung owner: A owns default ${took} ms after B stopped`)
+  assert.ok(took <= 20_000, `took ${took} ms`)
+  await waitFor('B, woken, knows it lost its locks', () => w.b.logs.some((l) => l.includes('PostgreSQL lock session lost')) || undefined, 15_000)
+
+  // Votes now reach A only, and count once.
+  const res = await w.a.post('/send-poll', { chatId: GROUP, question: 'After the hang?', options: ['Yes', 'No'] })
+  assert.is(res.status, 200, JSON.stringify(res.body))
+  const id = res.body.pollMsgId
+  await waitFor('voters have the poll', () => w.voters.every((v) => v.receivedPoll(id)) || undefined)
+  const t0 = Date.now()
+  for (const [i, v] of w.voters.entries()) await v.vote({ pollId: id, options: [i % 2 ? 'Yes' : 'No'], senderTimestampMs: t0 + i })
+  const want = { Yes: 3, No: 3 }
+  await waitFor('A counts them', async () => JSON.stringify((await w.a.get(`/polls/${id}`)).body?.results) === JSON.stringify(want) || undefined, 15_000)
+  await waitFor('B shows the same (its copy follows)', async () => JSON.stringify((await w.b.get(`/polls/${id}`)).body?.results) === JSON.stringify(want) || undefined, 15_000)
+    .catch((err) => { console.log(w.b.logs.slice(-40).join('\n')); throw err })
 })
 
 cluster.run()
