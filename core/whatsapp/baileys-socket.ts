@@ -1,6 +1,15 @@
 import makeWASocket, { decodeMessageNode, DEFAULT_CONNECTION_CONFIG, jidNormalizedUser, proto, unpadRandomMax16 } from '@whiskeysockets/baileys'
 import type { AnyMessageContent, AuthenticationState, BaileysEventEmitter, BinaryNode, GroupMetadata, MiscMessageGenerationOptions, WAMessage, WAMessageKey } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
+import { installNativeXeddsa } from './native-xeddsa.ts'
+
+/**
+ * Group messages' XEdDSA signatures checked by native Ed25519 rather than libsignal's pure JS
+ * (about 6 ms → 0.1 ms each): installed when this module loads, before any socket exists, for
+ * every account (see native-xeddsa.ts).
+ */
+const nativeXeddsa = installNativeXeddsa()
+let xeddsaWarned = false
 
 /** The part of a Baileys socket the session uses; unit tests fake exactly this. */
 export interface WaSocket {
@@ -124,6 +133,10 @@ export function createEnvelopeIndex(me: () => { id?: string; lid?: string } | un
 
 /** The real Baileys socket, with a Signal repository that reports plaintexts before the ack. */
 export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUrl, getMessage, onPlaintext }) => {
+  if (!nativeXeddsa.installed && !xeddsaWarned) {
+    xeddsaWarned = true
+    logger.warn({ reason: nativeXeddsa.reason }, 'native XEdDSA verify not installed: group message signatures are checked in pure JS (slow)')
+  }
   const envelopes = createEnvelopeIndex(() => auth.creds.me ?? undefined)
   const sock = makeWASocket({
     auth,
