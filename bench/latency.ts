@@ -15,7 +15,8 @@ const SECONDS = 10
 const POLLS = 100
 const VOTERS = (RATE * SECONDS) / POLLS
 
-const now = () => Number(process.hrtime.bigint()) / 1e6
+/** The monotonic clock every thread of this process shares, in ms. */
+export const now = () => Number(process.hrtime.bigint()) / 1e6
 
 const session: Session = {
   status: () => 'ready',
@@ -84,10 +85,14 @@ async function measure(options: Record<string, unknown>, withRoundTrip: boolean)
   }
 }
 
-type Gui = ReturnType<typeof startClient>
+export type Gui = ReturnType<typeof startClient>
 
-function startClient(url: string) {
-  const worker = new Worker(new URL('./latency-client.mjs', import.meta.url), { workerData: { url } })
+/**
+ * The GUI's side on a worker thread (latency-client.mjs). `bySelection`: keys are
+ * `pollMsgId|selected options` (for polls with one voter each) instead of `pollMsgId|voter`.
+ */
+export function startClient(url: string, opts: { bySelection?: boolean } = {}) {
+  const worker = new Worker(new URL('./latency-client.mjs', import.meta.url), { workerData: { url, ...opts } })
   let onSeen: ((seen: Map<string, number>) => void) | undefined
   const ready = new Promise<void>((resolve, reject) => {
     worker.on('message', (m: { type: string; message?: string; seen?: Array<[string, number]> }) => {
@@ -113,7 +118,7 @@ function startClient(url: string) {
 }
 
 /** Runs `fire(i)` for i = 0..n-1, the i-th at start + i/rate. */
-function schedule(n: number, rate: number, fire: (i: number) => void): Promise<number> {
+export function schedule(n: number, rate: number, fire: (i: number) => void): Promise<number> {
   const start = now()
   let i = 0
   return new Promise((resolve) => {
@@ -128,7 +133,7 @@ function schedule(n: number, rate: number, fire: (i: number) => void): Promise<n
 }
 
 /** Gathers what the client saw until every key is there (or 10 s passed). */
-async function seenAll(gui: Gui, keys: string[]): Promise<Map<string, number>> {
+export async function seenAll(gui: Gui, keys: string[]): Promise<Map<string, number>> {
   const seen = new Map<string, number>()
   const deadline = now() + 10_000
   for (;;) {
@@ -199,7 +204,7 @@ function commitFloor(): number[] {
   }
 }
 
-function stats(ms: number[]) {
+export function stats(ms: number[]) {
   const s = [...ms].sort((a, b) => a - b)
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]
   return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1] }

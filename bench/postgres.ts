@@ -4,8 +4,11 @@ import { createIdentity } from '../core/identity.ts'
 import { createVoteEngine, type VoteEngine } from '../core/votes/engine.ts'
 import type { Outbox } from '../store/outbox-port.ts'
 import type { VoteJournal } from '../store/ports.ts'
+import { waitFor } from '../test/e2e/harness/server-process.ts'
 import { openPostgresStore, type PostgresStore } from '../store/postgres/index.ts'
-import { pgCluster } from '../test/store/pg-harness.ts'
+import { adminQuery, pgCluster } from '../test/store/pg-harness.ts'
+import { median, start, type Start } from './restart.ts'
+import type { Spawned } from './server.ts'
 import { cpuMsSince, type Row } from './table.ts'
 import {
   OPTIONS, OWN, createPolls, expectedResults, makeVotes, openEngine, removeDir, silent, tempDir,
@@ -15,6 +18,20 @@ import {
 const POLLS = 200
 const VOTERS = 100
 const EXTRA = { replace: 10, retract: 5, dup: 5 }
+/** the restart bench's store: 1,000 polls × (80 first votes + 20 later ones) = 100,000 journaled votes */
+const RESTART_POLLS = 1000
+const RESTART_VOTERS = 80
+
+/** A new, empty database on the server of `base` (a URL), named `name`_<pid>; `drop` removes it. */
+export async function freshDatabase(base: string, name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const db = `${name}_${process.pid}`
+  const drop = () => adminQuery(base, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+  await drop()
+  await adminQuery(base, `CREATE DATABASE ${db}`)
+  const url = new URL(base)
+  url.pathname = `/${db}`
+  return { url: url.toString(), drop }
+}
 
 /** The engine as runtime/app.ts wires it, over any journal (bench/votes.ts openEngine is SQLite's). */
 export async function openEngineOn(journal: VoteJournal, outbox?: Outbox): Promise<VoteEngine> {
@@ -56,7 +73,7 @@ function check(all: Record<string, { results: Record<string, number> }>, votes: 
 }
 
 /**
- * 7. PostgreSQL: vote ingest through the real engine (group commit, decrypt, tally, one commit
+ * 8. PostgreSQL: vote ingest through the real engine (group commit, decrypt, tally, one commit
  * per batch) on a PostgreSQL store against the SQLite store in the same run, both durable
  * (PostgreSQL: fsync and synchronous_commit on, a throwaway cluster on this machine over
  * 127.0.0.1; SQLite: WAL, synchronous=FULL); and on PostgreSQL with one webhook endpoint, whose
@@ -119,13 +136,13 @@ export async function benchPostgresIngest(log: (s: string) => void): Promise<{ r
     return {
       rows: [
         {
-          section: '7. postgres', measure: `engine votes/s on PostgreSQL (${pgVotes.length.toLocaleString('en')} votes, ${POLLS} polls; fsync, synchronous_commit on, 127.0.0.1)`,
+          section: '8. postgres', measure: `engine votes/s on PostgreSQL (${pgVotes.length.toLocaleString('en')} votes, ${POLLS} polls; fsync, synchronous_commit on, 127.0.0.1)`,
           value: post.rate, unit: 'votes/s', baseline: 'the same on SQLite (synchronous=FULL)', baselineValue: lite.rate,
           ratio: post.rate / lite.rate, target: '—', pass: null,
           note: `${Math.round(post.cpuUsPerVote)} µs CPU/vote in pollwire`,
         },
         {
-          section: '7. postgres', measure: 'engine votes/s on PostgreSQL with one webhook endpoint (events in the vote transactions)',
+          section: '8. postgres', measure: 'engine votes/s on PostgreSQL with one webhook endpoint (events in the vote transactions)',
           value: withEvents.rate, unit: 'votes/s', baseline: 'PostgreSQL, no endpoint', baselineValue: post.rate,
           ratio: withEvents.rate / post.rate, target: '—', pass: null, note: `${backlog.toLocaleString('en')} deliveries`,
         },
@@ -135,5 +152,99 @@ export async function benchPostgresIngest(log: (s: string) => void): Promise<{ r
     for (const s of stores) await s.close().catch(() => undefined)
     removeDir(dir)
     await cluster.stop()
+  }
+}
+
+interface PgStart extends Start {
+  /** from spawn until the log says this process owns the account (its second build: runtime/cluster.ts takeOver) */
+  ownedMs: number
+  ownedRssMb: number
+}
+
+/**
+ * 8. Restart over 100,000 journaled votes: the real server (`node dist/runtime/main.js`, nothing
+ * to connect to) started on PostgreSQL (DATABASE_URL, a fresh database of a throwaway durable
+ * cluster) against the same start on SQLite (DATA_DIR) in the same run; time from spawn until
+ * GET /get-all-poll-data serves every poll, and RSS right then. Both stores are filled in this
+ * process the way the server writes them: 1,000 polls sent through the engine, then 100,000
+ * votes through ingestVote (openPostgresStore + createVoteEngine; openDb + createVoteEngine).
+ * On PostgreSQL a lone process first opens the account as a follower copy (that copy serves),
+ * then takes its advisory lock and builds it again as the owner: that moment and the RSS then
+ * go in the note. Median of 3 starts each, after one warm start of each.
+ */
+export async function benchPostgresRestart(log: (s: string) => void): Promise<{ rows: Row[] }> {
+  const cluster = pgCluster({ durable: true })
+  const sqliteDir = tempDir('restart-sqlite')
+  // The PostgreSQL server's DATA_DIR holds only its lock file.
+  const pgDir = tempDir('restart-pg')
+  let drop: (() => Promise<void>) | undefined
+  try {
+    const db = await freshDatabase(await cluster.url(), 'pw_bench_restart')
+    drop = db.drop
+    let t = performance.now()
+    const pgVotes = await fillPostgres(db.url)
+    const pgFillS = (performance.now() - t) / 1000
+    t = performance.now()
+    const liteVotes = await fillSqlite(sqliteDir)
+    log(`  filled: PostgreSQL ${pgVotes} votes in ${pgFillS.toFixed(1)} s, SQLite ${liteVotes} votes in ${((performance.now() - t) / 1000).toFixed(1)} s (${RESTART_POLLS} polls each)`)
+
+    const onSqlite = () => start(sqliteDir, RESTART_POLLS)
+    const onPostgres = () => start<PgStart>(pgDir, RESTART_POLLS, { DATABASE_URL: db.url }, async (s, started) => {
+      const ownedMs = await untilOwner(s)
+      return { ...started, ownedMs, ownedRssMb: s.rssMb() }
+    })
+    await onSqlite() // page cache and PostgreSQL's buffers: every measured start is a warm one
+    await onPostgres()
+    const lite = await median(onSqlite)
+    const post = await median(onPostgres)
+    log(`  SQLite: ${Math.round(lite.ms)} ms (engine load ${lite.engineMs} ms), ${Math.round(lite.rssMb)} MB; PostgreSQL: ${Math.round(post.ms)} ms `
+      + `(engine load ${post.engineMs} ms), ${Math.round(post.rssMb)} MB, owner after ${Math.round(post.ownedMs)} ms with ${Math.round(post.ownedRssMb)} MB (median of 3)`)
+    const what = `${RESTART_POLLS.toLocaleString('en')} polls / ${pgVotes.toLocaleString('en')} journaled votes on PostgreSQL`
+    return {
+      rows: [
+        { section: '8. postgres', measure: `start → /get-all-poll-data serving ${what}`, value: post.ms, unit: 'ms', baseline: 'the same data on SQLite', baselineValue: lite.ms,
+          ratio: post.ms / lite.ms, target: '—', pass: null,
+          note: `engine load ${post.engineMs} ms (SQLite ${lite.engineMs} ms); owner of the account, built again, after ${Math.round(post.ownedMs)} ms` },
+        // Compared once each process holds the account as its owner: the SQLite one right after serving.
+        { section: '8. postgres', measure: `RSS once the process owns the account, ${what}`, value: post.ownedRssMb, unit: 'MB', baseline: 'the same data on SQLite, right after serving', baselineValue: lite.rssMb,
+          ratio: post.ownedRssMb / lite.rssMb, target: '—', pass: null, note: `${Math.round(post.rssMb)} MB when its follower copy first served` },
+      ],
+    }
+  } finally {
+    await drop?.().catch(() => undefined)
+    await cluster.stop()
+    removeDir(sqliteDir)
+    removeDir(pgDir)
+  }
+}
+
+async function untilOwner(s: Spawned): Promise<number> {
+  return waitFor('the account owned', () => s.logs.some((l) => l.includes('this process owns the account now')) && performance.now() - s.spawnedAt, 30_000)
+}
+
+/** The restart bench's data on PostgreSQL, through the store the server opens (schema public, account default). */
+async function fillPostgres(url: string): Promise<number> {
+  const store = await openPostgresStore({ url, log: silent })
+  try {
+    const engine = await openEngineOn(store.account('default').votes)
+    const votes = makeVotes(await pollsOn(engine, RESTART_POLLS, 'restart'), RESTART_VOTERS, EXTRA, 11)
+    await ingest(engine, votes)
+    await engine.close()
+    return votes.length
+  } finally {
+    await store.close()
+  }
+}
+
+/** The same on SQLite (polls created with synchronous=OFF, votes durable). */
+async function fillSqlite(dir: string): Promise<number> {
+  const b = await openEngine(dir)
+  try {
+    const votes = makeVotes(await createPolls(b, RESTART_POLLS), RESTART_VOTERS, EXTRA, 11)
+    await ingest(b.engine, votes)
+    await b.engine.close()
+    return votes.length
+  } finally {
+    b.db.close()
   }
 }

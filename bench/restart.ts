@@ -1,10 +1,10 @@
 import type { Row } from './table.ts'
-import { logField, spawnServer, untilServing } from './server.ts'
+import { logField, spawnServer, untilServing, type Spawned } from './server.ts'
 import { removeDir, tempDir } from './votes.ts'
 
 const RUNS = 3
 
-interface Start { ms: number; rssMb: number; engineMs: number }
+export interface Start { ms: number; rssMb: number; engineMs: number }
 
 /**
  * 4. Process start → GET /get-all-poll-data answering with every poll, for the real server
@@ -30,18 +30,25 @@ export async function benchRestart(log: (s: string) => void, dataDir: string, po
   }
 }
 
-async function start(dir: string, polls: number): Promise<Start> {
-  const s = await spawnServer(dir)
+/**
+ * One start of the real server over `dir` until it serves `polls` polls; `env` (e.g.
+ * DATABASE_URL) goes to the server, `then` runs before it is stopped (more figures of the same start).
+ */
+export async function start<T extends Start = Start>(dir: string, polls: number, env?: Record<string, string>,
+  then?: (s: Spawned, started: Start) => Promise<T>): Promise<T> {
+  const s = await spawnServer(dir, { env })
   try {
     const ms = await untilServing(s, polls)
-    return { ms, rssMb: s.rssMb(), engineMs: Number(logField(s.logs, 'vote engine loaded', 'ms')) }
+    const started: Start = { ms, rssMb: s.rssMb(), engineMs: Number(logField(s.logs, 'vote engine loaded', 'ms')) }
+    return then ? await then(s, started) : started as T
   } finally {
     await s.stop()
   }
 }
 
-async function median(fn: () => Promise<Start>): Promise<Start> {
-  const runs: Start[] = []
+/** The start with the median time of RUNS starts. */
+export async function median<T extends Start>(fn: () => Promise<T>): Promise<T> {
+  const runs: T[] = []
   for (let i = 0; i < RUNS; i++) runs.push(await fn())
-  return runs.sort((a, b) => a.ms - b.ms)[Math.floor(RUNS / 2)]
+  return runs.sort((a, b) => a.ms - b.ms)[Math.floor(RUNS / 2)]!
 }

@@ -8,17 +8,18 @@ import { benchRestart } from './restart.ts'
 import { benchStack } from './stack.ts'
 import { benchAccounts } from './accounts.ts'
 import { benchCampaigns } from './campaigns.ts'
-import { benchPostgresIngest } from './postgres.ts'
+import { benchCluster } from './cluster.ts'
+import { benchPostgresIngest, benchPostgresRestart } from './postgres.ts'
 import { benchDelivery, benchIngestWithWebhook } from './webhooks.ts'
 import { machine, markdown, type Row } from './table.ts'
 import { removeDir } from './votes.ts'
 
 /**
- * `npm run bench [-- ingest latency reads restart stack webhooks accounts postgres campaigns]`: runs the sections (all by default),
+ * `npm run bench [-- ingest latency reads restart stack webhooks accounts postgres cluster campaigns]`: runs the sections (all by default),
  * prints the table and writes bench/results.json. BENCH_PROFILE=1 also writes CPU profiles of
  * the timed parts to bench/profiles/ (see bench/README.md).
  */
-const SECTIONS = ['ingest', 'restart', 'latency', 'reads', 'stack', 'webhooks', 'accounts', 'postgres', 'campaigns'] as const
+const SECTIONS = ['ingest', 'restart', 'latency', 'reads', 'stack', 'webhooks', 'accounts', 'postgres', 'cluster', 'campaigns'] as const
 const asked = process.argv.slice(2).filter((a) => (SECTIONS as readonly string[]).includes(a))
 const unknown = process.argv.slice(2).filter((a) => !(SECTIONS as readonly string[]).includes(a))
 if (unknown.length) {
@@ -65,7 +66,11 @@ if (run.has('webhooks')) {
   await section('6. webhooks: ingest with an endpoint', () => benchIngestWithWebhook(log))
 }
 if (run.has('accounts')) await section('7. accounts', () => benchAccounts(log))
-if (run.has('postgres')) await section('8. PostgreSQL', () => benchPostgresIngest(log))
+if (run.has('postgres')) {
+  await section('8. PostgreSQL: ingest', () => benchPostgresIngest(log))
+  await section('8. PostgreSQL: restart with 100,000 votes', () => benchPostgresRestart(log))
+}
+if (run.has('cluster')) await section('8. PostgreSQL: two processes, vote → poll_update_to_gui', () => benchCluster(log))
 if (run.has('campaigns')) await section('9. campaigns', () => benchCampaigns(log))
 
 rows.sort((a, b) => a.section.localeCompare(b.section))
