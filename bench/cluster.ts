@@ -40,7 +40,7 @@ interface Planned { contact: FakeContact; pollId: string; round: number }
  * the held stanzas go out on schedule.
  */
 export async function benchCluster(log: (s: string) => void): Promise<{ rows: Row[] }> {
-  const pg = pgCluster({ durable: true, maxConnections: 100 })
+  const pg = pgCluster({ durable: true })
   let drop: (() => Promise<void>) | undefined
   try {
     const db = await freshDatabase(await pg.url(), 'pw_bench_cluster')
