@@ -30,6 +30,8 @@ export interface AccountPool extends AccountsAdmin {
   load(): Promise<void>
   /** connects every open account: `default` at once, each other one a stagger (plus jitter) after the previous */
   startAll(): void
+  /** connects these open accounts in the same way, the first at once (several processes: those this one took) */
+  startInTurn(list: Account[]): void
   /** an account was added (built, not yet started), removed, or replaced by another object of the same id; returns the remover */
   onChange(fn: (change: AccountChange) => void): () => void
   /**
@@ -89,18 +91,21 @@ export function createAccountPool(deps: AccountPoolDeps): AccountPool {
       for (const id of await store.accounts()) if (!accounts.has(id)) await open(id)
     },
     startAll() {
+      this.startInTurn([...accounts.values()])
+    },
+    startInTurn(list) {
       let i = 0
-      for (const [id, account] of accounts) {
+      for (const account of list) {
         if (i === 0) { account.start(); i++; continue }
         const delay = i++ * staggerMs + Math.floor(random() * jitterMs)
         const handle = timers.setTimeout(() => {
           starts.delete(handle)
-          // Removed (or the server stopping) meanwhile: nothing to start.
-          if (!closed && accounts.get(id) === account) account.start()
+          // Removed or replaced (or the server stopping) meanwhile: nothing to start.
+          if (!closed && accounts.get(account.id) === account) account.start()
         }, delay)
         starts.add(handle)
       }
-      log.info({ accounts: accounts.size, spreadMs: Math.max(0, i - 1) * staggerMs + jitterMs }, 'accounts connecting')
+      log.info({ accounts: list.length, spreadMs: Math.max(0, i - 1) * staggerMs + jitterMs }, 'accounts connecting')
     },
     list: () => [...accounts.values()].map(summary),
     async add(id) {

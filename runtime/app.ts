@@ -11,12 +11,13 @@ import { createWebhooksAdmin } from '../core/webhooks/admin.ts'
 import { createDeliveryWorker } from '../core/webhooks/worker.ts'
 import { routes } from '../handlers/index.ts'
 import type { Store } from '../store/ports.ts'
+import { openPool } from '../store/postgres/db.ts'
 import { openPostgresStore } from '../store/postgres/index.ts'
 import { openSqliteStore } from '../store/sqlite/index.ts'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { createAdapter } from '@socket.io/postgres-adapter'
-import { createAccountPool } from './accounts.ts'
+import { createAccountPool, type AccountPool } from './accounts.ts'
 import { clusterAccounts } from './cluster-accounts.ts'
 import { createCoordinator, forwardToOwner, type Coordinator } from './cluster.ts'
 import { openCluster } from '../store/postgres/cluster.ts'
@@ -36,8 +37,11 @@ export interface App {
   generatedWebhookSecret: string | null
   /** the linked accounts by id, `default` first (POST /accounts adds, DELETE /accounts/:id removes) */
   accounts: ReadonlyMap<string, Account>
-  /** the `default` account's session and events: what the GUI's unprefixed paths serve */
-  session: Connection
+  /**
+   * the `default` account's session and events: what the GUI's unprefixed paths serve, whichever
+   * object holds the account right now (several processes: it changes between owned and followed)
+   */
+  readonly session: Connection
   emitter: Emitter
   metrics: Metrics
   /**
@@ -125,19 +129,23 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
     forward: coordinator ? (id, req) => (coordinator!.owns(id) ? null : forwardToOwner(coordinator!, id, req)) : undefined,
   })
   const callers = callerRules(config)
+  // The Socket.IO adapter keeps one connection checked out (its LISTEN) until Socket.IO closes,
+  // after the store: on the store's pool, closing the store would wait for it forever. One more
+  // connection publishes, so events are published, and delivered here, in the order emitted.
+  const adapterPool = pg ? openPool({ url: config.databaseUrl!, log: log.child({ module: 'socket.io' }), max: 2 }) : null
   const server = createHttpServer(dispatch, WEB_ROOT, (caller) => (fromCluster(caller.req) ? null : refuseCaller(caller, callers)))
   const io = attachSocketIo(server, {
     session: account.session, polls: account.polls, emitter: account.emitter, log: log.child({ module: 'socket.io' }),
     apiToken: config.apiToken, corsOrigins: config.corsOrigins, hosts: callers.hosts, accounts: pool,
-    adapter: pg ? createAdapter(pg.pool, { tableName: `${pg.schema}_socket_io_attachments` }) : undefined,
+    adapter: pg && adapterPool ? createAdapter(adapterPool, { tableName: `${pg.schema}_socket_io_attachments` }) : undefined,
   })
 
   return {
     server,
     generatedWebhookSecret,
     accounts: pool.accounts,
-    session: account.session,
-    emitter: account.emitter,
+    get session() { return pool.get('default')!.session },
+    emitter: defaultEvents(pool),
     metrics,
     start(port) {
       if (!coordinator) return pool.startAll()
@@ -158,6 +166,7 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
         await store.close()
       }
       await closeHttp(server, io, HTTP_CLOSE_GRACE_MS)
+      await adapterPool?.end()
     },
   }
 }
@@ -184,6 +193,22 @@ async function closeHttp(server: Server, io: { close(): Promise<void> }, graceMs
 export function baileysLevel(config: Pick<Config, 'baileysLogLevel'>, log: Logger): string {
   if (config.baileysLogLevel) return config.baileysLogLevel
   return log.levelVal < log.levels.values.info! ? 'info' : log.level
+}
+
+/** The `default` account's events from whichever object holds it, followed across replacements. */
+function defaultEvents(pool: AccountPool): Emitter {
+  return {
+    on(event, fn) {
+      let off = pool.get('default')!.emitter.on(event, fn)
+      const unwatch = pool.onChange((change) => {
+        if (!('replaced' in change) || change.replaced.id !== 'default') return
+        off()
+        off = change.replaced.emitter.on(event, fn)
+      })
+      return () => { off(); unwatch() }
+    },
+    emit(event, ...args) { pool.get('default')!.emitter.emit(event, ...args) },
+  }
 }
 
 const withLogLevel = (create: SocketFactory, level: string): SocketFactory =>

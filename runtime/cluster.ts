@@ -88,25 +88,26 @@ export function createCoordinator(deps: CoordinatorDeps) {
       .catch((err) => log.warn({ err, account: a.id }, 'owner state not published'))
   }
 
-  /** This process took the lock: build the account afresh from the database and connect. */
-  async function takeOver(id: string): Promise<void> {
+  /** This process took the lock: build the account afresh from the database; the caller connects it. */
+  async function takeOver(id: string): Promise<Account | undefined> {
     moving.add(id)
     try {
       const timer = refreshing.get(id)
       if (timer) { clearTimeout(timer); refreshing.delete(id) }
       await deps.resyncSeq(id)
       const a = await swap(id, () => deps.build(id), true)
-      if (!a) { await cluster.release(id); return }
+      if (!a) { await cluster.release(id); return undefined }
       const announce = () => { void publish(a) }
       for (const ev of ['status', 'qr', 'user'] as const) offs.push(a.emitter.on(ev, announce))
       // Committed here: the followers rebuild their copies.
       offs.push(a.emitter.on('poll:update', () => changed(id)), a.emitter.on('poll:new', () => changed(id)), a.emitter.on('campaign:update', () => changed(id)))
       await publish(a)
-      a.start()
       log.info({ account: id }, 'this process owns the account now')
+      return a
     } catch (err) {
       log.error({ err, account: id }, 'taking the account over failed; letting it go')
       await cluster.release(id)
+      return undefined
     } finally {
       moving.delete(id)
     }
@@ -148,15 +149,21 @@ export function createCoordinator(deps: CoordinatorDeps) {
     // The lock session (and its LISTEN) is opened again here after it was lost, whatever the accounts are doing.
     await cluster.start()
     await refreshOwners()
+    const taken: Account[] = []
     for (const id of [...pool.accounts.keys()]) {
-      if (stopped) return
+      if (stopped) break
       if (cluster.owns(id) || moving.has(id)) continue
       try {
-        if (await cluster.tryAcquire(id)) await takeOver(id)
+        if (await cluster.tryAcquire(id)) {
+          const a = await takeOver(id)
+          if (a) taken.push(a)
+        }
       } catch (err) {
         log.warn({ err, account: id }, 'lock not tried')
       }
     }
+    // Connected one after another, as a single process does at start (`default` first).
+    if (taken.length && !stopped) pool.startInTurn(taken)
   }
 
   function loop(): void {

@@ -78,9 +78,10 @@ export function createRouter(routes: Route[], base: BaseContext, opts: RouterOpt
       const scope = account === null ? null : opts.account?.(account)
       if (account !== null && !scope) throw new HttpError(404, `no account with id ${JSON.stringify(account)}`)
       if (account !== null) log = log.child({ account })
-      // The unprefixed paths are the `default` account's, whichever object holds it right now.
+      // The unprefixed paths are the `default` account's, whichever object holds it right now
+      // (the server's own, such as /health, read it too; only its paths are forwarded).
       const own = account ?? (found.route.global ? null : 'default')
-      const current = scope ?? (own === null ? null : opts.account?.(own))
+      const current = scope ?? opts.account?.(own ?? 'default')
       const body = await limitedBody(req, maxBody)
       // Every body this API takes is JSON; a form or text/plain is what another site's page can send unasked.
       if (body !== null && body.byteLength > 0 && !isJsonType(req.headers.get('content-type'))) {

@@ -115,6 +115,8 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
     n.stop()
     n.nsp.disconnectSockets(true)
     n.nsp.removeAllListeners()
+    // The PostgreSQL adapter releases its LISTEN connection once every namespace's adapter closed.
+    void n.nsp.adapter.close()
     io._nsps.delete(n.nsp.name)
   }
   for (const [id, account] of deps.accounts?.accounts ?? []) serve(id, account)

@@ -62,7 +62,8 @@ export async function openCluster(pool: Pool, opts: ClusterOptions) {
     account TEXT PRIMARY KEY, process_id TEXT NOT NULL, url TEXT NOT NULL, status TEXT NOT NULL,
     wa_user JSONB, qr TEXT, heartbeat_at BIGINT NOT NULL)`)
 
-  const lockKey = (account: string) => [`pollwire:${schema}`, account]
+  const lockSpace = `pollwire:${schema}`
+  const lockKey = (account: string) => [lockSpace, account]
   const channelOf = new Map<string, Channel>(Object.entries(CHANNELS).map(([k, v]) => [v, k as Channel]))
 
   async function connect(): Promise<pg.Client> {
@@ -143,10 +144,17 @@ export async function openCluster(pool: Pool, opts: ClusterOptions) {
       [account, opts.processId, opts.advertiseUrl(), state.status, state.user === null ? null : JSON.stringify(state.user), state.qr, Date.now()])
       await this.notify('owner', account)
     },
-    /** The published state of every account that has an owner (which may have died since: see heartbeatAt). */
+    /**
+     * The published state of every account whose owner holds its lock now (which may hang: see
+     * heartbeatAt). A row whose lock nobody holds is a dead owner's (kill -9 leaves it behind):
+     * a process restarted on the database must not show that owner's `ready` as the account's.
+     */
     async owners(): Promise<Map<string, OwnerRow & { heartbeatAt: number }>> {
       const res = await pool.query<{ account: string; process_id: string; url: string; status: string; wa_user: unknown; qr: string | null; heartbeat_at: number }>(
-        `SELECT account, process_id, url, status, wa_user, qr, heartbeat_at FROM ${O}`)
+        `SELECT account, process_id, url, status, wa_user, qr, heartbeat_at FROM ${O} o
+        WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid = hashtext($1)::oid AND l.objid = hashtext(o.account)::oid)`, [lockSpace])
       return new Map(res.rows.map((r) => [r.account, { account: r.account, processId: r.process_id, url: r.url, status: r.status, user: r.wa_user, qr: r.qr, heartbeatAt: Number(r.heartbeat_at) }]))
     },
     /** A hint to every process (this one too): something of `account` changed. */

@@ -108,7 +108,8 @@ web('adding an account checks the name, then shows the new account with its own 
 
   await ctx.shopFake.phone.scanQr(qr)
   await page.locator('#state[data-state="ready"]').waitFor({ timeout: 30_000 })
-  assert.match(await page.locator('#user').textContent() ?? '', /\+15550000002/)
+  // whatsapp_user is an event of its own, after client_status: the name follows a moment later.
+  await page.locator('#user').filter({ hasText: /\+15550000002/ }).waitFor()
   await page.locator('#account-list li[data-account="shop"][data-state="ready"]').waitFor()
   assert.equal(ctx.fake.linkedDevices.length, 1, "the default owner's devices are untouched")
 })

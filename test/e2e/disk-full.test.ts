@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { startLinkedGroup, type LinkedGroup } from './harness/linked.ts'
 import { removeDir, tempDir, waitFor } from './harness/server-process.ts'
+import { failPostgresWrites, onPostgres } from './harness/store.ts'
 
 /**
  * A real full disk under the real server: DATA_DIR on a small tmpfs, filled to the last byte
@@ -13,6 +14,8 @@ import { removeDir, tempDir, waitFor } from './harness/server-process.ts'
  * SQLite's own message; /health says 503 while it lasts and recovers by itself.
  *
  * Mounting needs root (CI and the dev machines run as root); elsewhere the suite says so and skips.
+ * On PostgreSQL (E2E_STORE=postgres) the database's writes fail with its own disk_full error
+ * instead (a trigger on every table, as test/store/pg-harness.ts failWritesSync does), the rest alike.
  */
 
 const GROUP = '120363000000000091@g.us'
@@ -20,12 +23,13 @@ const isRoot = process.getuid?.() === 0
 
 interface World extends LinkedGroup { mount: string; filler: string; pollId: string }
 
-const full = suite<World>('disk full (DATA_DIR on a 16 MB tmpfs)', {} as World)
+const full = suite<World>(onPostgres ? 'disk full (PostgreSQL writes fail with disk_full)' : 'disk full (DATA_DIR on a 16 MB tmpfs)', {} as World)
+const runs = isRoot || onPostgres
 
 full.before(async (w) => {
-  if (!isRoot) return
+  if (!runs) return
   w.mount = tempDir('pollwire-diskfull-')
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', w.mount])
+  if (!onPostgres) execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', w.mount])
   const dataDir = join(w.mount, 'data')
   mkdirSync(dataDir, { mode: 0o700 })
   w.filler = join(w.mount, 'filler')
@@ -48,13 +52,15 @@ full.after(async (w) => {
   await w.server?.kill9()
   await w.fake?.close()
   if (w.mount) {
-    try { execFileSync('umount', [w.mount]) } catch { /* already gone */ }
+    if (!onPostgres) try { execFileSync('umount', [w.mount]) } catch { /* already gone */ }
     removeDir(w.mount)
   }
 })
 
-/** Writes zeros until the file system says ENOSPC. */
-function fillDisk(path: string): void {
+/** Writes zeros until the file system says ENOSPC (on PostgreSQL: makes the database's writes fail). */
+async function fillDisk(w: World): Promise<void> {
+  if (onPostgres) return failPostgresWrites(w.dataDir, true)
+  const path = w.filler
   const fd = openSync(path, 'w')
   const chunk = Buffer.alloc(64 * 1024)
   try {
@@ -66,13 +72,16 @@ function fillDisk(path: string): void {
   }
 }
 
+/** Space again. */
+const freeDisk = (w: World) => (onPostgres ? failPostgresWrites(w.dataDir, false) : unlinkSync(w.filler))
+
 full('votes during a full disk: acknowledged ones count, the error is reported once, /health recovers', async (w) => {
-  if (!isRoot) { console.log('  skipped: mounting a tmpfs needs root'); return }
+  if (!runs) { console.log('  skipped: mounting a tmpfs needs root'); return }
   const voters = [w.alice, w.bob, ...w.members]
   await w.alice.vote({ pollId: w.pollId, options: ['Yes'] })
   await waitFor('the first vote', async () => (await w.server.get(`/polls/${w.pollId}`)).body?.results?.Yes === 1)
 
-  fillDisk(w.filler)
+  await fillDisk(w)
   // SQLite reuses the space its WAL file already has: writes fail once the WAL must grow.
   const during: string[] = []
   for (let round = 0; round < 40 && (await w.server.get('/health')).status === 200; round++) {
@@ -83,7 +92,7 @@ full('votes during a full disk: acknowledged ones count, the error is reported o
   const health = await w.server.get('/health')
   assert.equal(health.body, { ok: false, whatsapp: 'ready', store: 'error' })
 
-  unlinkSync(w.filler)
+  await freeDisk(w)
   await waitFor('/health 200 once space returns', async () => (await w.server.get('/health')).status === 200, 15_000)
 
   // Nothing was lost: every vote sent while the disk was full is in the journal (Baileys held
@@ -101,7 +110,7 @@ full('votes during a full disk: acknowledged ones count, the error is reported o
 
   const failures = w.server.logs.filter((l) => l.includes('store write failed'))
   assert.is(failures.length, 1, `one report of the store error, got ${failures.length}`)
-  assert.match(failures[0]!, /disk is full|SQLITE_FULL/)
+  assert.match(failures[0]!, onPostgres ? /No space left on device/ : /disk is full|SQLITE_FULL/)
   assert.not.ok(w.server.logs.some((l) => l.includes('cannot rollback')), 'the real error, not libsql\'s rollback message')
   assert.ok(w.server.logs.some((l) => l.includes('store writes work again')))
 })

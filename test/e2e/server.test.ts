@@ -67,6 +67,9 @@ e2e('pairs by the QR from GET /status, through the 515 restart, to ready', async
   const status = await pairByQr(w.server, w.fake)
   assert.is(status.qrCode, null)
   assert.match(status.user.id, /^15550000001(:\d+)?@s\.whatsapp\.net$/)
+  // Socket.IO is another connection than the HTTP that said ready (on PostgreSQL its adapter
+  // publishes each event before delivering it): the event may come a moment later.
+  await waitFor('the GUI sees ready', () => w.gui.of('client_status').at(-1) === 'ready')
   // The GUI may connect before the first socket to WhatsApp opens: 'disconnected' first is fine.
   const seen = w.gui.of('client_status').filter((s: string) => s !== 'disconnected')
   assert.is(seen[0], 'qr_pending', 'the GUI saw the pairing state before ready')
@@ -151,10 +154,14 @@ e2e('group votes: multi-select, retract, duplicate, late older vote', async (w) 
   // bob retracts; alice's older vote arrives after her newer one and must not win
   await w.bob.vote({ pollId: w.group, options: [], senderTimestampMs: t0 + 1000 })
   await w.alice.vote({ pollId: w.group, options: ['Sushi'], senderTimestampMs: t0 - 60_000 })
+  // The older vote leaves the tally as it was: wait until it was read, or the tally proves nothing.
+  const body = await waitFor('alice\'s older vote in the journal', async () => {
+    const { body } = await w.server.get(`/polls/${w.group}/votes`)
+    return body?.votes?.some((v: any) => v.senderTimestamp === t0 - 60_000) ? body : undefined
+  })
   const p = await results(w, w.group, { Pizza: 2, Sushi: 0, Tacos: 1 })
   assert.equal(Object.keys(p.voters).sort(), [w.alice.pnJid, w.carol.pnJid].sort())
   assert.equal(p.voters[w.alice.pnJid], [sha('Pizza'), sha('Tacos')])
-  const { body } = await w.server.get(`/polls/${w.group}/votes`)
   const statuses = body.votes.map((v: any) => v.status)
   assert.ok(statuses.includes('late'), `a late vote in ${statuses}`)
   assert.ok(statuses.includes('duplicate') || body.votes.filter((v: any) => v.voter === w.carol.pnJid).length === 1, 'the duplicate is not counted twice')

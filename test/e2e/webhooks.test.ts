@@ -563,8 +563,9 @@ hooks('e: the README receivers verify real deliveries (Node, standardwebhooks) a
     })
     await w.dave.vote({ pollId: w.lunch, options: ['Sushi'] })
     const line = await waitFor('the example printed the event', () => lines.find((l) => l.includes('poll.vote')), 10_000)
-    const delivered = (await deliveries(w.server, `status=delivered&endpoint=${endpoint.id}`))[0]
-    assert.ok(delivered, 'the example answered 2xx')
+    // The example prints before it answers, and the answer is recorded after that: wait for the record.
+    const delivered = await waitFor('the example answered 2xx (the delivery recorded as delivered)',
+      async () => (await deliveries(w.server, `status=delivered&endpoint=${endpoint.id}`))[0])
     assert.ok(line.startsWith(delivered!.eventId), line)
     assert.match(line, new RegExp(`"voter":"${w.dave.pnJid}"`))
     // A forged delivery: signed with another secret.

@@ -45,6 +45,8 @@ async function freePort(): Promise<number> {
 export interface ClusterOptions {
   /** fsync and synchronous commit as in production (for benchmarks); off by default, for speed */
   durable?: boolean
+  /** max_connections of the cluster (default 50) */
+  maxConnections?: number
 }
 
 export interface PgCluster {
@@ -106,7 +108,7 @@ export function pgCluster(opts: ClusterOptions = {}): PgCluster {
     for (const sig of SIGNALS) process.once(sig, onSignal)
     try {
       run(as, 'initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'])
-      const settings = ['-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${dir}`, '-c max_connections=50',
+      const settings = ['-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${dir}`, `-c max_connections=${opts.maxConnections ?? 50}`,
         '-c shared_buffers=64MB', ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'])]
       for (let attempt = 0; ; attempt++) {
         const port = await freePort()

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto'
-import { join } from 'node:path'
 import fc from 'fast-check'
-import Database from 'libsql'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createSqliteChats } from '../../../store/sqlite/chats.ts'
-import { openDb } from '../../../store/sqlite/db.ts'
-import { rig, sentPoll, vote, voter } from '../../core/votes/fixtures.ts'
+import { createEmitter } from '../../../contract/events.ts'
+import { createIdentity } from '../../../core/identity.ts'
+import { createVoteEngine } from '../../../core/votes/engine.ts'
+import { fakeLidMapping, OWN, sentPoll, silentLog, vote, voter } from '../../core/votes/fixtures.ts'
 import { startFakeWhatsApp, type FakeWhatsApp } from '../fake-wa/index.ts'
 import { pairByQr } from '../harness/pair.ts'
 import { removeDir, startServer, tempDir, waitFor, type ServerProcess } from '../harness/server-process.ts'
+import { openStore, storedRows } from '../harness/store.ts'
 import { changesStateByContract, describeSpec, encode, incomplete, specArb, type FuzzSpec } from './http-arbitraries.ts'
 import { sendRaw, type RawOutcome } from './raw-http.ts'
 
@@ -50,29 +50,31 @@ interface World {
 
 const fuzz = suite<World>(`HTTP fuzz (${RUNS} + ${Math.ceil(RUNS / 5)} requests, seed ${SEED})`, {} as World)
 
-/** A data dir with a poll, votes and chats in it, so there is state to keep unchanged. */
+/** A data dir (the store E2E_STORE names) with a poll, votes and chats in it, so there is state to keep unchanged. */
 async function seededDataDir(): Promise<{ dir: string; pollId: string }> {
   const dir = tempDir('pollwire-fuzz-')
-  const db = openDb(dir)
-  const { engine } = await rig({ db })
+  const store = await openStore(dir)
+  const log = silentLog()
+  const identity = createIdentity({ lidMapping: fakeLidMapping(), log })
+  identity.setOwn({ id: OWN.pn, lid: OWN.lid, name: 'Owner' })
+  const engine = await createVoteEngine({ log, journal: store.account('default').votes, identity, emitter: createEmitter(), pendingMaxAgeMs: Number.POSITIVE_INFINITY })
   const poll = await sentPoll(engine, ['Red', 'Blue', 'Green'], 0)
   await engine.ingestVote(vote(poll, voter(1), { choose: ['Red', 'Blue'], ts: 1000 }))
   await engine.ingestVote(vote(poll, voter(2), { choose: ['Green'], ts: 1001 }))
   await engine.close()
-  await createSqliteChats(db, 'default', { failed() {}, committed() {} }).upsert([{ id: '120363000000000001@g.us', name: 'Fuzz group' }, { id: '15551234567@s.whatsapp.net', name: 'Fuzz person' }])
-  db.close()
+  await store.account('default').chats.upsert([{ id: '120363000000000001@g.us', name: 'Fuzz group' }, { id: '15551234567@s.whatsapp.net', name: 'Fuzz person' }])
+  await store.close()
   return { dir, pollId: poll.id }
 }
 
-/** Every stored row that the API's state is made of, hashed per table. */
-function storedState(dataDir: string, tables: string[]): Record<string, string> {
-  const db = new Database(join(dataDir, 'pollwire.db'))
-  try {
-    return Object.fromEntries(tables.map((t) => [t,
-      createHash('sha256').update(JSON.stringify(db.prepare(`SELECT * FROM ${t} ORDER BY 1`).raw(true).all(), (_k, v) => (typeof v === 'bigint' ? String(v) : v))).digest('hex')]))
-  } finally {
-    db.close()
+/** Every stored row that the API's state is made of, hashed per table (rows in a fixed order). */
+async function storedState(dataDir: string, tables: string[]): Promise<Record<string, string>> {
+  const hashed: Record<string, string> = {}
+  for (const t of tables) {
+    const rows = (await storedRows(dataDir, `SELECT * FROM ${t}`)).map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).sort()
+    hashed[t] = createHash('sha256').update(JSON.stringify(rows)).digest('hex')
   }
+  return hashed
 }
 
 async function apiState(server: ServerProcess, token?: string) {
@@ -151,12 +153,12 @@ fuzz.after(async (w) => {
 
 fuzz(`${RUNS} requests to a disconnected server with API_TOKEN: only 4xx or the contract's 503, nothing changes`, async (w) => {
   const tables = ['poll_record', 'vote_journal', 'vote_person', 'chats', 'auth_creds', 'auth_keys']
-  const before = { api: await apiState(w.server, TOKEN), rows: storedState(w.dataDir, tables) }
+  const before = { api: await apiState(w.server, TOKEN), rows: await storedState(w.dataDir, tables) }
   assert.is(before.api.status, 'disconnected')
   assert.ok(before.api.polls.body.polls[w.pollId], 'the seeded poll is there')
   await run(w, w.server, w.pollId, RUNS, TOKEN, false)
   assert.equal(await apiState(w.server, TOKEN), before.api, 'polls, chats and status unchanged')
-  assert.equal(storedState(w.dataDir, tables), before.rows, 'stored rows unchanged')
+  assert.equal(await storedState(w.dataDir, tables), before.rows, 'stored rows unchanged')
   assert.is((await fetch(`${w.server.url}/health`)).status, 200)
   assert.is(w.server.proc.exitCode, null, 'still running')
   const unhandled = w.server.logs.filter((l) => l.includes('unhandled error'))
@@ -179,10 +181,10 @@ fuzz(`${Math.ceil(RUNS / 5)} requests to a server paired with the fake WhatsApp:
   await waitFor('the vote counts', async () => (await w.paired!.get(`/polls/${pollId}`)).body.results?.Yes === 1)
   const polls = w.fake.polls.length
   const tables = ['poll_record', 'vote_journal', 'vote_person', 'chats']
-  const before = { api: await apiState(w.paired), rows: storedState(w.pairedDir, tables) }
+  const before = { api: await apiState(w.paired), rows: await storedState(w.pairedDir, tables) }
   await run(w, w.paired, pollId, Math.ceil(RUNS / 5), null, true)
   assert.equal(await apiState(w.paired), before.api, 'polls, chats and status unchanged')
-  assert.equal(storedState(w.pairedDir, tables), before.rows, 'stored rows unchanged')
+  assert.equal(await storedState(w.pairedDir, tables), before.rows, 'stored rows unchanged')
   assert.is(w.fake.polls.length, polls, 'no poll went out')
   assert.is((await fetch(`${w.paired.url}/health`)).status, 200)
   const unhandled = w.paired.logs.filter((l) => l.includes('unhandled error'))

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { storeEnv } from './store.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -60,7 +61,8 @@ export interface StartOptions {
 
 /**
  * Starts the real server as `npm start` would, plus the preload that makes Baileys trust the
- * fake WhatsApp's certificate root. Resolves once /health answers.
+ * fake WhatsApp's certificate root, on the store E2E_STORE names (./store.ts). Resolves once
+ * /health answers.
  */
 export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   const port = opts.port ?? await freePort()
@@ -76,6 +78,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
       DATA_DIR: dataDir,
       WA_WS_URL: opts.waWsUrl,
       LOG_LEVEL: 'debug',
+      ...await storeEnv(dataDir),
       ...(opts.token ? { API_TOKEN: opts.token } : {}),
       ...opts.env,
     },

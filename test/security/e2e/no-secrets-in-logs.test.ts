@@ -86,7 +86,7 @@ logs('a whole day at trace level: pair, polls, votes, a wrong token, logout', as
     await waitFor('the GUI saw the votes', () => gui.of('poll_update_to_gui').length >= 2)
 
     // Everything the store holds now, before logout clears the credentials and Signal keys.
-    const held = storedSecrets(w.dataDir)
+    const held = await storedSecrets(w.dataDir)
     assert.ok(held.creds.length >= 4, `credentials found: ${held.creds.map((s) => s.what)}`)
     assert.ok(held.keys.length > 0, 'Signal keys found')
     assert.ok(held.votes.length >= 8, `votes found: ${held.votes.length}`)
@@ -95,7 +95,7 @@ logs('a whole day at trace level: pair, polls, votes, a wrong token, logout', as
     const out = await w.server.post('/logout', {})
     assert.is(out.status, 200)
     w.secrets.push(...qrSecrets(await qrOnStatus(w)))
-    w.secrets.push(...storedSecrets(w.dataDir).creds)
+    w.secrets.push(...(await storedSecrets(w.dataDir)).creds)
   } finally {
     gui.close()
   }

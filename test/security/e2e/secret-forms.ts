@@ -2,8 +2,7 @@
  * Secrets as they could appear in a log line: every text form a library or a careless
  * `log.debug({ msg })` would print bytes in (hex, `<Buffer ..>`, base64, JSON Buffer arrays).
  */
-import Database from 'libsql'
-import { join } from 'node:path'
+import { storedRows } from '../../e2e/harness/store.ts'
 
 export interface Secret { what: string; forms: string[] }
 
@@ -91,20 +90,15 @@ export function privateMaterial(where: string, json: string): Secret[] {
   return out
 }
 
-/** Reads what DATA_DIR holds (read-only; the server may be running): creds, keys, secrets, votes. */
-export function storedSecrets(dataDir: string) {
-  const db = new Database(join(dataDir, 'pollwire.db'))
-  try {
-    const creds = (db.prepare('SELECT json FROM auth_creds').all() as Array<{ json: string }>)
-      .flatMap((r) => privateMaterial('auth_creds', r.json))
-    const keys = (db.prepare("SELECT type, id, json FROM auth_keys WHERE type IN ('session', 'pre-key', 'sender-key', 'app-state-sync-key')").all() as Array<{ type: string; id: string; json: string }>)
-      .flatMap((r) => privateMaterial(`auth_keys ${r.type}/${r.id}`, r.json))
-    const pollSecrets = (db.prepare('SELECT id, secret FROM poll_record').all() as Array<{ id: string; secret: Uint8Array }>)
-      .map((r) => secret(`poll ${r.id} messageSecret`, r.secret))
-    const votes = (db.prepare('SELECT seq, enc_payload, enc_iv FROM vote_journal').all() as Array<{ seq: number; enc_payload: Uint8Array; enc_iv: Uint8Array }>)
-      .flatMap((r) => [secret(`vote #${r.seq} encPayload`, r.enc_payload), secret(`vote #${r.seq} encIv`, r.enc_iv)])
-    return { creds, keys, pollSecrets, votes }
-  } finally {
-    db.close()
-  }
+/** Reads what the store of DATA_DIR holds (read-only; the server may be running): creds, keys, secrets, votes. */
+export async function storedSecrets(dataDir: string) {
+  const creds = (await storedRows<{ json: string }>(dataDir, 'SELECT json FROM auth_creds'))
+    .flatMap((r) => privateMaterial('auth_creds', r.json))
+  const keys = (await storedRows<{ type: string; id: string; json: string }>(dataDir, "SELECT type, id, json FROM auth_keys WHERE type IN ('session', 'pre-key', 'sender-key', 'app-state-sync-key')"))
+    .flatMap((r) => privateMaterial(`auth_keys ${r.type}/${r.id}`, r.json))
+  const pollSecrets = (await storedRows<{ id: string; secret: Uint8Array }>(dataDir, 'SELECT id, secret FROM poll_record'))
+    .map((r) => secret(`poll ${r.id} messageSecret`, r.secret))
+  const votes = (await storedRows<{ seq: number; enc_payload: Uint8Array; enc_iv: Uint8Array }>(dataDir, 'SELECT seq, enc_payload, enc_iv FROM vote_journal'))
+    .flatMap((r) => [secret(`vote #${r.seq} encPayload`, r.enc_payload), secret(`vote #${r.seq} encIv`, r.enc_iv)])
+  return { creds, keys, pollSecrets, votes }
 }

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { startFakeWhatsApp, type FakeWhatsApp } from '../../e2e/fake-wa/index.ts'
 import { removeDir, startServer, tempDir, waitFor, type ServerProcess } from '../../e2e/harness/server-process.ts'
+import { sqliteOnly } from '../../e2e/harness/store.ts'
 
 /**
  * What the real server does at start (issue #7): it binds loopback unless told otherwise, warns
@@ -97,8 +98,10 @@ data.after(async (w) => {
 })
 
 const FILES = ['pollwire.db', 'pollwire.db-wal', 'pollwire.db-shm']
+const SQLITE_FILES = 'DATA_DIR\'s database files and its mode warning are the SQLite store\'s'
 
 data('a new DATA_DIR is 0700 and the database, -wal, -shm and the lock file 0600, even under umask 000', async (w) => {
+  if (sqliteOnly(SQLITE_FILES)) return
   const root = tempDir()
   w.dirs.push(root)
   const dataDir = join(root, 'nested', 'data')
@@ -116,6 +119,7 @@ data('a new DATA_DIR is 0700 and the database, -wal, -shm and the lock file 0600
 })
 
 data('after a crash, files loosened to 0666 are tightened on the next start; the directory (0777) is left to its owner, with a warning', async (w) => {
+  if (sqliteOnly(SQLITE_FILES)) return
   const dataDir = tempDir()
   w.dirs.push(dataDir)
   const first = await startServer({ waWsUrl: w.fake.url, dataDir })
