@@ -10,6 +10,47 @@ export const EVENT_TYPES = [
 
 export type WebhookEventType = (typeof EVENT_TYPES)[number]
 
+/** The data of a `poll.vote` event (API.md): every counted change of a voter's selection. */
+export interface PollVoteData {
+  account: string
+  pollMsgId: string
+  voter: string
+  voterName?: string
+  /** option texts of the new selection; [] for a retraction */
+  selected: string[]
+  /** option texts of the voter's previous selection, null for a first vote */
+  previous: string[] | null
+  senderTimestampMs: number
+  results: Record<string, number>
+  question: string
+}
+
+/** `poll.vote`'s data in API.md's field order, voterName only when known. */
+export const pollVoteFields = (data: PollVoteData) => ({
+  account: data.account,
+  pollMsgId: data.pollMsgId,
+  voter: data.voter,
+  ...(data.voterName ? { voterName: data.voterName } : {}),
+  selected: data.selected,
+  previous: data.previous,
+  senderTimestampMs: data.senderTimestampMs,
+  results: data.results,
+  question: data.question,
+})
+
+// Events made together share one `at`: its ISO text is made once, not once per event.
+let lastAt = NaN
+let lastIso = ''
+
+/**
+ * The body every delivery of an event carries, `{ type, timestamp, data }`: what is signed, so
+ * whoever builds it (the vote path, or a store rendering a poll.vote record) builds it here.
+ */
+export function eventBody(type: WebhookEventType, at: number, data: object): string {
+  if (at !== lastAt) { lastAt = at; lastIso = new Date(at).toISOString() }
+  return JSON.stringify({ type, timestamp: lastIso, data })
+}
+
 export interface Endpoint {
   id: string
   url: string

@@ -1,6 +1,6 @@
 import type { AuthenticationCreds, AuthenticationState } from '@whiskeysockets/baileys'
 import type { CampaignChatState, CampaignStatus } from '../contract/campaigns.ts'
-import type { Outbox, OutboxEvent } from './outbox-port.ts'
+import type { AppendedEvent, Outbox, OutboxEvent } from './outbox-port.ts'
 
 /**
  * The store port: everything the core keeps, as interfaces. SQLite (store/sqlite, the embedded
@@ -126,7 +126,7 @@ export interface JournalCommit {
   /** pending rows given up on: rejected as `expired` */
   expire?: number[]
   /** webhook events reporting what this commit changed: written with it, or not at all */
-  events?: OutboxEvent[]
+  events?: AppendedEvent[]
 }
 
 /** The polls and the vote journal of one account. */

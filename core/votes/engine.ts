@@ -18,7 +18,7 @@ import type { VoteSink } from './sink.ts'
 import { createVoteState, shown } from './state.ts'
 import type { BallotWatcher, PollState, SignalSighting } from './state.ts'
 import { pollView, sameTally, tallyPreview, type Tally } from './tally.ts'
-import { pollSent, pollVote, pollVoteRejected } from '../webhooks/events.ts'
+import { pollSent, pollVoteRecord, pollVoteRejected } from '../webhooks/events.ts'
 import type { WebhookEventType } from '../../contract/webhooks.ts'
 import type { NewPoll, PollCreation } from './types.ts'
 
@@ -238,11 +238,9 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       const before = preview.previous(voter)
       const b = state.ballot(p, w.raw.senderTimestampMs, w.hash, d.mask, d.selected)
       if (!preview.apply(voter, b).changed) continue
-      const texts = (sel: readonly number[]) => sel.map((i) => p.options[i]!)
-      const results: Record<string, number> = {}
-      p.options.forEach((o, i) => { results[o] = preview!.counts[i]! })
-      c.commit.events.push(pollVote({ account: hooks!.account, pollMsgId: p.id, voter, selected: texts(b.sel),
-        previous: before?.sel.length ? texts(before.sel) : null, senderTimestampMs: w.raw.senderTimestampMs, results, question: p.question }, at))
+      // A compact record (indices, counts): the outbox renders the body from it and the poll's texts.
+      c.commit.events.push(pollVoteRecord({ account: hooks!.account, pollMsgId: p.id, voter, selected: b.sel,
+        previous: before?.sel.length ? before.sel : null, senderTimestampMs: w.raw.senderTimestampMs, counts: preview.counts, poll: p }, at))
     }
   }
 

@@ -1,8 +1,9 @@
 import type { PollView } from '../../contract/polls.ts'
 import type { WaUser } from '../../contract/account.ts'
 import { newId } from './ids.ts'
-import type { OutboxEvent } from '../../store/outbox-port.ts'
-import type { WebhookEventType } from '../../contract/webhooks.ts'
+import { packVote, pollKey } from '../../store/outbox-port.ts'
+import type { OutboxEvent, PollTexts, VoteEvent, VoteRecord } from '../../store/outbox-port.ts'
+import { eventBody, pollVoteFields, type PollVoteData, type WebhookEventType } from '../../contract/webhooks.ts'
 
 /*
  * Pure builders of the events of API.md ("Webhooks"). The id is made here, once, so every
@@ -13,22 +14,13 @@ import type { WebhookEventType } from '../../contract/webhooks.ts'
 /** The four states the contract shows ('connecting' is shown as 'disconnected'). */
 export type PublicSessionStatus = 'ready' | 'qr_pending' | 'disconnected' | 'logged_out'
 
-export const pollKey = (pollMsgId: string) => `poll:${pollMsgId}`
+export { pollKey }
 export const SESSION_KEY = 'session'
 export const campaignKey = (campaignId: string) => `campaign:${campaignId}`
 
-// A vote batch's events share one `now`: its ISO text is made once, not once per event.
-let lastNow = NaN
-let lastIso = ''
-function isoOf(now: number): string {
-  if (now !== lastNow) { lastNow = now; lastIso = new Date(now).toISOString() }
-  return lastIso
-}
-
 /** An event of any type: `{ type, timestamp, data }` with data taken as given. */
 export function buildEvent(type: WebhookEventType, account: string, orderKey: string, data: object, now: number = Date.now()): OutboxEvent {
-  const body = JSON.stringify({ type, timestamp: isoOf(now), data })
-  return { id: newId('msg_', now), account, type, orderKey, body, createdAt: now }
+  return { id: newId('msg_', now), account, type, orderKey, body: eventBody(type, now, data), createdAt: now }
 }
 
 export interface PollSentData { account: string; pollMsgId: string; poll: PollView }
@@ -36,32 +28,29 @@ export interface PollSentData { account: string; pollMsgId: string; poll: PollVi
 export const pollSent = ({ account, pollMsgId, poll }: PollSentData, now?: number) =>
   buildEvent('poll.sent', account, pollKey(pollMsgId), { account, pollMsgId, poll }, now)
 
-export interface PollVoteData {
+export type { PollVoteData }
+
+/** A poll.vote event with its body built now. The vote path writes pollVoteRecord's instead. */
+export const pollVote = (data: PollVoteData, now?: number) =>
+  buildEvent('poll.vote', data.account, pollKey(data.pollMsgId), pollVoteFields(data), now)
+
+/** A vote change as the engine has it: option indices and counts, and the poll's texts. */
+export interface PollVoteChange extends VoteRecord {
   account: string
-  pollMsgId: string
-  voter: string
-  voterName?: string
-  /** option texts of the new selection; [] for a retraction */
-  selected: string[]
-  /** option texts of the voter's previous selection, null for a first vote */
-  previous: string[] | null
-  senderTimestampMs: number
-  results: Record<string, number>
-  question: string
+  poll: PollTexts
 }
 
-export const pollVote = (data: PollVoteData, now?: number) =>
-  buildEvent('poll.vote', data.account, pollKey(data.pollMsgId), {
-    account: data.account,
-    pollMsgId: data.pollMsgId,
-    voter: data.voter,
-    ...(data.voterName ? { voterName: data.voterName } : {}),
-    selected: data.selected,
-    previous: data.previous,
-    senderTimestampMs: data.senderTimestampMs,
-    results: data.results,
-    question: data.question,
-  }, now)
+/**
+ * The poll.vote event the vote path commits: its id and a compact record; the body (what
+ * pollVote would build from the same change, byte for byte) is rendered by the outbox later,
+ * off the vote path (store/outbox-port.ts renderVote).
+ */
+export function pollVoteRecord(change: PollVoteChange, now: number = Date.now()): VoteEvent {
+  return {
+    id: newId('msg_', now), account: change.account, type: 'poll.vote', orderKey: pollKey(change.pollMsgId),
+    vote: packVote(change), poll: change.poll, createdAt: now,
+  }
+}
 
 export interface PollVoteRejectedData { account: string; pollMsgId: string; voter: string; reason: string }
 

@@ -1,5 +1,5 @@
 import type { ClaimedDelivery, Delivery, Endpoint, EndpointHealth, Outbox, OutboxEvent, SettleOutcome } from '../outbox-port.ts'
-import { appendNotifier, wants } from '../outbox-port.ts'
+import { appendNotifier, wants, withBody } from '../outbox-port.ts'
 
 export interface MemoryOutboxOptions {
   now?: () => number
@@ -33,7 +33,8 @@ export function createMemoryOutbox({ now = Date.now, leaseMs = 120_000 }: Memory
       for (const event of list) {
         const targets = [...endpoints.values()].filter((ep) => wants(ep, event))
         if (!targets.length) continue
-        events.set(event.id, event)
+        // Nothing here outlives the process: a poll.vote record is rendered at once, from the texts it carries.
+        events.set(event.id, withBody(event))
         for (const ep of targets) {
           const id = String(++seq)
           deliveries.set(id, {

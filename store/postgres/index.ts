@@ -64,7 +64,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
     return c
   }
   const accounts = new Map<string, AccountStore>()
-  const registry = createPgRegistry(pool, schema, health)
+  // A purge deletes the polls the outbox's poll.vote records are rendered from: their bodies first.
+  const registry = createPgRegistry(pool, schema, health, undefined, (c, account) => outbox.materializeIn(c, account))
   let closed = false
 
   return {

@@ -1,5 +1,5 @@
-import { appendNotifier, wants } from '../outbox-port.ts'
-import type { Outbox, OutboxEvent, SettleOutcome } from '../outbox-port.ts'
+import { appendNotifier, renderVote, unpackVote, wants } from '../outbox-port.ts'
+import type { AppendedEvent, ClaimedDelivery, Outbox, SettleOutcome } from '../outbox-port.ts'
 import type { Endpoint, EndpointHealth, WebhookEventType } from '../../contract/webhooks.ts'
 import { rows, tx, type Pool, type PoolClient } from './db.ts'
 import { LOCK_SPACE_ORDER_KEY } from './schema.ts'
@@ -17,6 +17,11 @@ import { copyEndpoint, toClaimed, toDelivery, type ClaimRow, type DeliveryRow } 
  *   endpoint), keeps those due and not leased, and leases them with `claimed_until` under
  *   FOR UPDATE SKIP LOCKED: two processes claiming at once get different deliveries, and a
  *   lease that runs out (a process died mid-send) frees the delivery for anyone.
+ * - A poll.vote event is stored as its compact record (`vote`, schema.ts migration 4; `body`
+ *   NULL): the claim reads its poll's question and options (poll_record: they never change)
+ *   and renders the body (store/outbox-port.ts renderVote), the same bytes on every claim, in
+ *   any process. A purge renders the account's records first (materializeIn), as it deletes
+ *   their polls.
  */
 
 const DELIVERY_COLUMNS = `d.id, d.endpoint_id, d.status, d.attempts, d.next_at, d.created_at, d.last_error,
@@ -39,7 +44,9 @@ export interface PgOutbox extends Outbox {
    * appendEvents for PostgreSQL: writes inside the caller's open transaction on `client`;
    * returns how many deliveries it wrote. Call appended() once that transaction committed.
    */
-  appendEventsIn(client: PoolClient, events: OutboxEvent[]): Promise<number>
+  appendEventsIn(client: PoolClient, events: AppendedEvent[]): Promise<number>
+  /** Renders the bodies of `account`'s poll.vote records, inside the caller's transaction: before its polls are deleted. */
+  materializeIn(client: PoolClient, account: string): Promise<void>
   /** wakes the onAppend listeners: the transaction that appended committed */
   appended(): void
   /** re-reads the endpoints (another process may have changed them) */
@@ -55,6 +62,7 @@ export async function createPgOutbox(pool: Pool, schema: string, { now = Date.no
   const D = `"${schema}".webhook_delivery`
   const E = `"${schema}".outbox_event`
   const EP = `"${schema}".webhook_endpoint`
+  const P = `"${schema}".poll_record`
 
   // Which endpoints exist, for wanted() (synchronous: the engine asks before building an event).
   // Only a hint: appendEventsIn matches against the table.
@@ -68,14 +76,14 @@ export async function createPgOutbox(pool: Pool, schema: string, { now = Date.no
   await reload()
 
   const APPEND_SQL = `WITH ev AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-        WITH ORDINALITY AS e(id, account, type, order_key, body, created_at, ord)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+        WITH ORDINALITY AS e(id, account, type, order_key, body, created_at, vote, ord)
     ), t AS (
       SELECT ev.ord, ep.id AS endpoint_id FROM ev JOIN ${EP} ep
         ON (ep.events IS NULL OR ev.type = ANY (ep.events)) AND (ep.account IS NULL OR ep.account = ev.account)
     ), ins AS (
-      INSERT INTO ${E} (id, account, type, order_key, body, created_at)
-      SELECT id, account, type, order_key, body, created_at FROM ev WHERE ev.ord IN (SELECT ord FROM t) ORDER BY ev.ord
+      INSERT INTO ${E} (id, account, type, order_key, body, created_at, vote)
+      SELECT id, account, type, order_key, body, created_at, vote FROM ev WHERE ev.ord IN (SELECT ord FROM t) ORDER BY ev.ord
       RETURNING seq, id
     )
     INSERT INTO ${D} (event_seq, endpoint_id, order_key, status, next_at, created_at)
@@ -103,9 +111,9 @@ export async function createPgOutbox(pool: Pool, schema: string, { now = Date.no
       FOR UPDATE OF d SKIP LOCKED
     )
     UPDATE ${D} d SET claimed_until = $2::bigint + $4::bigint
-    FROM picked p, ${E} e
+    FROM picked p, ${E} e LEFT JOIN ${P} pr ON e.vote IS NOT NULL AND pr.account = e.account AND pr.id = (e.vote::json ->> 0)
     WHERE d.id = p.id AND e.seq = d.event_seq
-    RETURNING ${DELIVERY_COLUMNS}, e.account, e.order_key, e.body, e.created_at AS event_created_at`
+    RETURNING ${DELIVERY_COLUMNS}, e.account, e.order_key, e.body, e.created_at AS event_created_at, e.vote, pr.question, pr.options`
 
 
   return {
@@ -120,9 +128,21 @@ export async function createPgOutbox(pool: Pool, schema: string, { now = Date.no
         FROM (SELECT DISTINCT hashtext(key) AS k FROM unnest($1::text[]) AS key ORDER BY 1) AS s`, [keys])
       const res = await client.query(APPEND_SQL, [
         events.map((e) => e.id), events.map((e) => e.account), events.map((e) => e.type),
-        events.map((e) => e.orderKey), events.map((e) => e.body), events.map((e) => e.createdAt),
+        events.map((e) => e.orderKey), events.map((e) => ('vote' in e ? null : e.body)), events.map((e) => e.createdAt),
+        events.map((e) => ('vote' in e ? e.vote : null)),
       ])
       return res.rowCount ?? 0
+    },
+
+    async materializeIn(client, account) {
+      const { rows: got } = await client.query<{ seq: number; vote: string; created_at: number; question: string; options: string[] }>(
+        `SELECT e.seq, e.vote, e.created_at, pr.question, pr.options FROM ${E} e
+          JOIN ${P} pr ON pr.account = e.account AND pr.id = (e.vote::json ->> 0)
+         WHERE e.account = $1 AND e.vote IS NOT NULL`, [account])
+      if (!got.length) return
+      const bodies = got.map((r) => renderVote({ account, createdAt: r.created_at }, unpackVote(r.vote), r))
+      await client.query(`UPDATE ${E} e SET body = u.body, vote = NULL FROM unnest($1::bigint[], $2::text[]) AS u(seq, body)
+        WHERE e.seq = u.seq`, [got.map((r) => r.seq), bodies])
     },
 
     appended() { appended.notify() },
@@ -136,7 +156,15 @@ export async function createPgOutbox(pool: Pool, schema: string, { now = Date.no
     async claim(endpointId, limit, at) {
       if (limit <= 0) return []
       const got = await rows<ClaimRow>(pool, CLAIM_SQL, [endpointId, at, limit, leaseMs])
-      return got.sort((a, b) => a.id - b.id).map(toClaimed)
+      const out: ClaimedDelivery[] = []
+      for (const r of got.sort((a, b) => a.id - b.id)) {
+        // A record whose poll is gone (only a hand-edited database: a purge renders first) can
+        // never be sent: failed, saying why, rather than offered again and again.
+        try { out.push(toClaimed(r)) } catch (err) {
+          await pool.query(`UPDATE ${D} SET status = 'failed', last_error = $2, claimed_until = NULL WHERE id = $1`, [r.id, (err as Error).message])
+        }
+      }
+      return out
     },
 
     async settle(id, outcome: SettleOutcome) {

@@ -1,14 +1,18 @@
 import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { Store } from '../ports.ts'
-import { arrays, tx, type Pool } from './db.ts'
+import { arrays, tx, type Pool, type PoolClient } from './db.ts'
 import type { WriteReporter } from './health.ts'
 
 /** Tables whose rows of an account go when it is removed, and those that go only when it is purged. */
 const CREDENTIALS = ['auth_creds', 'auth_keys', 'chats']
 const HISTORY = ['poll_record', 'vote_journal', 'vote_person', 'campaign', 'campaign_chat']
 
-/** The account registry (the `account` table, schema.ts migration 2) and the removal of an account's rows. */
-export function createPgRegistry(pool: Pool, schema: string, health: WriteReporter, now: () => number = Date.now): Pick<Store, 'accounts' | 'addAccount' | 'removeAccount'> {
+/**
+ * The account registry (the `account` table, schema.ts migration 2) and the removal of an
+ * account's rows; `beforePurge` runs in the purge's transaction before anything is deleted.
+ */
+export function createPgRegistry(pool: Pool, schema: string, health: WriteReporter, now: () => number = Date.now,
+  beforePurge?: (client: PoolClient, account: string) => Promise<void>): Pick<Store, 'accounts' | 'addAccount' | 'removeAccount'> {
   const A = `"${schema}".account`
   const written = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     let out: T
@@ -28,6 +32,7 @@ export function createPgRegistry(pool: Pool, schema: string, health: WriteReport
     async removeAccount(id, purge) {
       if (id === 'default') throw new Error('the default account cannot be removed')
       return written('accounts', () => tx(pool, async (c) => {
+        if (purge) await beforePurge?.(c, id)
         const removed = ((await c.query(`DELETE FROM ${A} WHERE id = $1`, [id])).rowCount ?? 0) > 0
         for (const t of purge ? [...CREDENTIALS, ...HISTORY] : CREDENTIALS) await c.query(`DELETE FROM "${schema}".${t} WHERE account = $1`, [id])
         return removed

@@ -9,12 +9,13 @@ import { openDb, type Db } from './db.ts'
 import { createStoreHealth } from './health.ts'
 import { createSqliteRegistry } from './registry.ts'
 import { migrate } from './schema.ts'
-import { createSqliteOutbox } from './outbox.ts'
+import { createSqliteOutbox, type SqliteOutboxOptions } from './outbox.ts'
 import { createSqliteJournal, seqCounter } from './votes.ts'
 
 export interface SqliteStoreOptions {
   dataDir: string
   log: Logger
+  outbox?: SqliteOutboxOptions
 }
 
 /** The SQLite store; `db` is for diagnostics and tests, the core sees only the Store port. */
@@ -43,7 +44,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   }
   const health = createStoreHealth({ db, log: opts.log.child({ module: 'store' }) })
   const seqs = seqCounter(db)
-  const outbox = createSqliteOutbox(db)
+  const outbox = createSqliteOutbox(db, opts.outbox)
   const accounts = new Map<string, AccountStore>()
   const registry = createSqliteRegistry(db, health)
 
@@ -51,6 +52,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     db,
     ...registry,
     async removeAccount(id, purge) {
+      // Its outbox events stay: those still batched are rendered while their polls are there.
+      if (purge) outbox.expand()
       const removed = await registry.removeAccount(id, purge)
       accounts.delete(id)
       return removed

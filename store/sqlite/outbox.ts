@@ -1,7 +1,7 @@
 import type { Db } from './db.ts'
 import { tx } from './db.ts'
-import { appendNotifier, wants } from '../outbox-port.ts'
-import type { ClaimedDelivery, Outbox, OutboxEvent, SettleOutcome } from '../outbox-port.ts'
+import { appendNotifier, pollKey, renderVote, unpackVote, unstored, wants } from '../outbox-port.ts'
+import type { AppendedEvent, ClaimedDelivery, Outbox, OutboxEvent, PollTexts, SettleOutcome, VoteRecord } from '../outbox-port.ts'
 import type { DeliveryQuery, DeliveryStatus, Endpoint, EndpointHealth, WebhookEventType } from '../../contract/webhooks.ts'
 import { copyEndpoint, toClaimed, toDelivery, type ClaimRow, type DeliveryRow } from '../outbox-rows.ts'
 
@@ -16,6 +16,10 @@ import { copyEndpoint, toClaimed, toDelivery, type ClaimRow, type DeliveryRow } 
  * That index serves the claim (the oldest pending row of each order key of one endpoint) and the
  * backlog; delivered rows leave it, so it stays as small as the backlog. order_key is copied
  * into the delivery so the claim walks the index alone.
+ * A poll.vote event is in the batch as its compact record (a quarter of the body's size, and no
+ * body to build on the vote path); the fan-out renders its body from the record and the poll's
+ * row (poll_record, in this file: question and options never change), so event rows hold
+ * bodies only, as before.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_endpoint (
@@ -61,16 +65,39 @@ CREATE TABLE IF NOT EXISTS outbox_batch (
 );
 `
 
-// A batch row: events separated by RS (0x1e), fields by US (0x1f). A body is JSON, which never
-// holds a raw control character, so neither separator can occur in one; plain concatenation
-// costs a fraction of JSON.stringify re-escaping every body's quotes on the vote path.
-const packEvents = (events: readonly OutboxEvent[]) =>
-  events.map((e) => `${e.id}\x1f${e.account}\x1f${e.type}\x1f${e.orderKey}\x1f${e.createdAt}\x1f${e.body}`).join('\x1e')
+// A batch row: events separated by RS (0x1e), fields by US (0x1f). An event with its body is
+// `id, account, type, orderKey, createdAt, body`; a poll.vote record is `id, account, createdAt,
+// record` (its type is poll.vote, its order key that of the poll the record names). An account
+// or createdAt equal to the previous event's is left empty: a vote batch's events share both.
+// Bodies and records are JSON, which never holds a raw control character, so neither separator
+// can occur in one; plain concatenation costs a fraction of JSON.stringify re-escaping every
+// body's quotes on the vote path. Rows written before records existed read the same.
+function packEvents(events: readonly AppendedEvent[]): string {
+  let account = ''
+  let at = NaN
+  return events.map((e) => {
+    const a = e.account === account ? '' : (account = e.account)
+    const t = e.createdAt === at ? '' : (at = e.createdAt)
+    return 'vote' in e ? `${e.id}\x1f${a}\x1f${t}\x1f${e.vote}` : `${e.id}\x1f${a}\x1f${e.type}\x1f${e.orderKey}\x1f${t}\x1f${e.body}`
+  }).join('\x1e')
+}
 
-function unpackEvents(packed: string): OutboxEvent[] {
-  return packed.split('\x1e').map((rec) => {
-    const [id, account, type, orderKey, createdAt, body] = rec.split('\x1f')
-    return { id: id!, account: account!, type: type as OutboxEvent['type'], orderKey: orderKey!, createdAt: Number(createdAt), body: body! }
+/** A batched event: with its body, or with the record its body is rendered from. */
+type Batched = OutboxEvent & { record?: VoteRecord }
+
+function unpackEvents(packed: string): Batched[] {
+  let account = ''
+  let at = 0
+  return packed.split('\x1e').map((rec): Batched => {
+    const f = rec.split('\x1f')
+    if (f[1]) account = f[1]
+    if (f.length === 4) {
+      if (f[2]) at = Number(f[2])
+      const record = unpackVote(f[3]!)
+      return { id: f[0]!, account, type: 'poll.vote', orderKey: pollKey(record.pollMsgId), createdAt: at, body: '', record }
+    }
+    if (f[4]) at = Number(f[4])
+    return { id: f[0]!, account, type: f[2] as OutboxEvent['type'], orderKey: f[3]!, createdAt: at, body: f[5]! }
   })
 }
 
@@ -112,6 +139,8 @@ export interface SqliteOutboxOptions {
 export interface SqliteOutbox extends Outbox {
   /** commits settles still gathering */
   flush(): Promise<void>
+  /** fans out the batches appended so far, rendering their poll.vote bodies: before a purge deletes the polls they name */
+  expand(): void
 }
 
 /**
@@ -164,19 +193,47 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
     endpoints.set(row.id, { endpoint: toEndpoint(row), secret: row.secret })
   }
 
-  /** One event row per event and one delivery row per endpoint that wants it (a fanned-out batch). */
-  function expandEvents(events: OutboxEvent[]): void {
+  // The texts of the polls poll.vote records name, read once per fan-out (a poll's never change).
+  let pollRow: ReturnType<Db['prepare']> | undefined
+  const texts = new Map<string, PollTexts | null>()
+  function textsOf(account: string, pollMsgId: string): PollTexts | null {
+    const key = `${account}\x1f${pollMsgId}`
+    let t = texts.get(key)
+    if (t === undefined) {
+      pollRow ??= db.prepare('SELECT question, options FROM poll_record WHERE id = ? AND account = ?')
+      const row = pollRow.get([pollMsgId, account]) as { question: string; options: string } | undefined
+      texts.set(key, (t = row ? { question: row.question, options: JSON.parse(row.options) as string[] } : null))
+    }
+    return t
+  }
+  const unrenderable = db.prepare(`INSERT INTO webhook_delivery (event_seq, endpoint_id, order_key, status, next_at, created_at, last_error)
+    VALUES (?, ?, ?, 'failed', ?, ?, ?)`)
+
+  /**
+   * One event row per event and one delivery row per endpoint that wants it (a fanned-out batch),
+   * poll.vote records rendered into their bodies. A record whose poll is not stored (which only a
+   * hand-edited file can bring about: a purge fans out first) cannot be; its deliveries are written
+   * failed, saying so, rather than stopping every other event behind it.
+   */
+  function expandEvents(events: Batched[]): void {
     const eventRows: unknown[] = []
     const deliveryRows: unknown[] = []
     for (const event of events) {
       let seq: number | undefined
+      let missing: string | undefined
       for (const { endpoint } of endpoints.values()) {
         if (!wants(endpoint, event)) continue
         if (seq === undefined) {
           seq = nextSeq++
+          if (event.record) {
+            const poll = textsOf(event.account, event.record.pollMsgId)
+            if (poll) event.body = renderVote(event, event.record, poll)
+            else missing = unstored(event.record.pollMsgId, event.account)
+          }
           eventRows.push(seq, event.id, event.account, event.type, event.orderKey, event.body, event.createdAt)
         }
-        deliveryRows.push(seq, endpoint.id, event.orderKey, event.createdAt, event.createdAt)
+        if (missing) unrenderable.run(seq, endpoint.id, event.orderKey, event.createdAt, event.createdAt, missing)
+        else deliveryRows.push(seq, endpoint.id, event.orderKey, event.createdAt, event.createdAt)
       }
     }
     insertEvents(eventRows)
@@ -193,7 +250,7 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
   function fanOut(): void {
     while (unexpanded) {
       const rows = batches.all() as Array<[number, string]>
-      if (!rows.length) { unexpanded = false; return }
+      if (!rows.length) { unexpanded = false; break }
       tx(db, () => {
         for (const [seq, json] of rows) {
           expandEvents(unpackEvents(json))
@@ -201,6 +258,7 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
         }
       })
     }
+    texts.clear()
   }
 
   const leases = new Map<string, { until: number; endpointId: string }>()
@@ -318,6 +376,8 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
     async flush() {
       while (scheduled) await scheduled
     },
+
+    expand: fanOut,
 
     async list({ status, endpointId, limit }: DeliveryQuery) {
       fanOut()

@@ -1,10 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { pollVote, pollVoteRecord, type PollVoteChange } from '../../core/webhooks/events.ts'
 import { createMemoryOutbox } from '../../store/memory/outbox.ts'
-import type { Outbox, OutboxEvent } from '../../store/outbox-port.ts'
+import type { AppendedEvent, Outbox, OutboxEvent, PollTexts } from '../../store/outbox-port.ts'
+import type { PollRecord } from '../../store/ports.ts'
 import type { WebhookEventType } from '../../contract/webhooks.ts'
-import { openMemoryDb, tx } from '../../store/sqlite/db.ts'
-import { createSqliteOutbox } from '../../store/sqlite/outbox.ts'
+import { tx } from '../../store/sqlite/db.ts'
+import { openSqliteStore } from '../../store/sqlite/index.ts'
 import { pino } from 'pino'
 import { tx as pgTx } from '../../store/postgres/db.ts'
 import { openPostgresStore } from '../../store/postgres/index.ts'
@@ -16,7 +21,13 @@ const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 export interface Made {
   outbox: Outbox
   /** appendEvents as the vote engine calls it: inside its own transaction where there is one (awaited: PostgreSQL's is async) */
-  append(events: OutboxEvent[]): void | Promise<void>
+  append(events: AppendedEvent[]): void | Promise<void>
+  /** stores a poll as the vote journal does (the durable outboxes render poll.vote records from it) */
+  addPoll(account: string, id: string, poll: PollTexts): Promise<void>
+  /** removes an account and everything it has, as DELETE /accounts/:id?purge=true does */
+  purge(account: string): Promise<void>
+  /** deletes a poll row behind the store's back (a hand-edited database); absent where nothing is stored */
+  dropPoll?(account: string, id: string): Promise<void>
   clock: { t: number }
   close(): void | Promise<void>
 }
@@ -28,6 +39,21 @@ const ev = (type: WebhookEventType, orderKey: string, createdAt: number, account
   const id = `msg_${String(++n).padStart(26, '0')}`
   return { id, account, type, orderKey, createdAt, body: JSON.stringify({ type, timestamp: new Date(createdAt).toISOString(), data: { n } }) }
 }
+/** A poll as the journal stores it, with these texts. */
+const pollRecord = (id: string, { question, options }: PollTexts): PollRecord => ({
+  id, chatId: '120363000000000001@g.us', question, options: [...options], hashes: options.map((_, i) => `h${i}`),
+  selectableCount: 0, secret: new Uint8Array(32), timestamp: T0, status: 'sent',
+})
+
+/** What pollVote was given for this change before records existed: texts, and results built as the engine built them. */
+function pollVoteBefore(c: PollVoteChange, at: number): OutboxEvent {
+  const texts = (sel: readonly number[]) => sel.map((i) => c.poll.options[i]!)
+  const results: Record<string, number> = {}
+  c.poll.options.forEach((o, i) => { results[o] = c.counts[i]! })
+  return pollVote({ account: c.account, pollMsgId: c.pollMsgId, voter: c.voter, voterName: c.voterName, selected: texts(c.selected),
+    previous: c.previous && texts(c.previous), senderTimestampMs: c.senderTimestampMs, results, question: c.poll.question }, at)
+}
+
 const ep = (id: string, over: Partial<{ events: WebhookEventType[] | null; account: string | null }> = {}) =>
   ({ id, url: `http://127.0.0.1:9/${id}`, events: null, account: null, source: 'api' as const, secret: SECRET, ...over })
 
@@ -214,6 +240,74 @@ export function outboxContract(name: string, make: Make) {
     assert.equal(await m.outbox.backlog(), { B: 2 }, 'a removed endpoint gets nothing new')
   })
 
+  // Each change on a poll of its own, so every event heads its order key and is claimed at once.
+  const changes: Array<{ change: PollVoteChange; at: number }> = [
+    { at: T0, change: { account: 'default', pollMsgId: 'PINT', voter: '15551110001@s.whatsapp.net', selected: [0, 2], previous: null,
+      senderTimestampMs: T0 - 5, counts: [3, 0, 7, 1, 2, 4], poll: { question: 'Which number?', options: ['42', 'Red', '1', '007', '-1', '1.5'] } } },
+    { at: T0, change: { account: 'default', pollMsgId: 'PUNI', voter: '8000000000001@lid', voterName: 'Zoë 🦊 "Z" \\ \u001e\u001f\n', selected: [3], previous: [1],
+      senderTimestampMs: T0 - 4, counts: [0, 1, 0, 5], poll: { question: '¿Qué color? 🎨 "quoted" \\ \t', options: ['Rojo 🔴', 'Azul', 'Ünïcödé\nline', 'emoji 👍🏽'] } } },
+    { at: T0 + 1, change: { account: 'shop', pollMsgId: 'PRET', voter: '15551110002@s.whatsapp.net', voterName: '', selected: [], previous: [0, 1],
+      senderTimestampMs: T0 - 3, counts: [0, 0], poll: { question: 'Retract?', options: ['Yes', 'No'] } } },
+    { at: T0 + 1, change: { account: 'default', pollMsgId: 'PDUP', voter: '15551110003@s.whatsapp.net', selected: [1], previous: null,
+      senderTimestampMs: T0 - 2, counts: [2, 1, 0], poll: { question: 'Twice?', options: ['A', 'A', '__proto__'] } } },
+    { at: T0 + 2, change: { account: 'default', pollMsgId: 'P12', voter: '15551110004@s.whatsapp.net', voterName: 'Ann', selected: [11], previous: [0],
+      senderTimestampMs: T0 - 1, counts: Array.from({ length: 12 }, (_, i) => i * 1000), poll: { question: 'Twelve', options: Array.from({ length: 12 }, (_, i) => `o${12 - i}`) } } },
+  ]
+
+  test('a poll.vote record is claimed with the body pollVote builds for the same change, byte for byte', async () => {
+    await m.outbox.addEndpoint(ep('A'))
+    for (const { change } of changes) await m.addPoll(change.account, change.pollMsgId, change.poll)
+    const records = changes.map(({ change, at }) => pollVoteRecord(change, at))
+    const plain = ev('session.status', 'session', T0 + 1, 'shop')
+    // One batch, as a vote commit writes it: records of two accounts and times, an event with its body among them.
+    await m.append([...records.slice(0, 3), plain, ...records.slice(3)])
+    const claimed = await m.outbox.claim('A', 10, T0 + 10)
+    assert.equal(claimed.map((d) => d.eventId).sort(), [...records.map((r) => r.id), plain.id].sort())
+    const byId = new Map(claimed.map((d) => [d.eventId, d.event]))
+    assert.equal(byId.get(plain.id), plain)
+    changes.forEach(({ change, at }, i) => {
+      const before = pollVoteBefore(change, at)
+      const got = byId.get(records[i]!.id)!
+      assert.is(got.body, before.body, change.pollMsgId)
+      assert.equal(got, { ...before, id: records[i]!.id })
+    })
+    const ints = JSON.parse(byId.get(records[0]!.id)!.body)
+    assert.equal(Object.keys(ints.data.results), ['1', '42', 'Red', '007', '-1', '1.5'], 'integer-like texts first, as JSON.stringify puts them')
+    assert.equal([ints.data.selected, ints.data.previous, 'voterName' in ints.data], [['42', '1'], null, false])
+    const retracted = JSON.parse(byId.get(records[2]!.id)!.body).data
+    assert.equal([retracted.selected, retracted.previous, 'voterName' in retracted], [[], ['Yes', 'No'], false])
+    assert.is(JSON.parse(byId.get(records[1]!.id)!.body).data.voterName, 'Zoë 🦊 "Z" \\ \u001e\u001f\n')
+    // A retry carries the same bytes.
+    await m.outbox.settle(claimed[0]!.id, { status: 'retry', at: T0 + 11, nextAt: T0 + 20, error: 'HTTP 500' })
+    const [again] = await m.outbox.claim('A', 1, T0 + 20)
+    assert.equal(again!.event, claimed[0]!.event)
+  })
+
+  test('purging the account keeps its poll.vote events deliverable, with their bodies', async () => {
+    await m.outbox.addEndpoint(ep('A'))
+    const { change, at } = changes[2]!
+    await m.addPoll(change.account, change.pollMsgId, change.poll)
+    const record = pollVoteRecord(change, at)
+    await m.append([record])
+    await m.purge(change.account)
+    const [d] = await m.outbox.claim('A', 10, T0 + 10)
+    assert.equal(d!.event, { ...pollVoteBefore(change, at), id: record.id })
+  })
+
+  test('a record whose poll is gone is not sent: its delivery is failed, saying why, and the others go on', async () => {
+    if (!m.dropPoll) return
+    await m.outbox.addEndpoint(ep('A'))
+    const [one, two] = [changes[0]!, changes[3]!]
+    for (const { change } of [one, two]) await m.addPoll(change.account, change.pollMsgId, change.poll)
+    const records = [pollVoteRecord(one.change, one.at), pollVoteRecord(two.change, two.at)]
+    await m.append(records)
+    await m.dropPoll(one.change.account, one.change.pollMsgId)
+    const claimed = await m.outbox.claim('A', 10, T0 + 10)
+    assert.equal(claimed.map((d) => d.eventId), [records[1]!.id])
+    const [failed] = await m.outbox.list({ status: 'failed', limit: 10 })
+    assert.equal([failed!.eventId, failed!.lastError], [records[0]!.id, `poll PINT of account default is not stored: the poll.vote body cannot be rendered`])
+  })
+
   test('prune drops settled deliveries older than the bound and keeps pending ones sendable', async () => {
     await m.outbox.addEndpoint(ep('A'))
     const events = [ev('poll.vote', 'poll:1', T0), ev('poll.vote', 'poll:2', T0 + 1), ev('poll.vote', 'poll:3', T0 + 2), ev('poll.vote', 'poll:4', T0 + 100)]
@@ -235,17 +329,27 @@ export function outboxContract(name: string, make: Make) {
 
 // ---
 
+// Memory renders a poll.vote record at once, from the texts it carries: no poll table to keep.
 outboxContract('memory', ({ leaseMs }) => {
   const clock = { t: T0 }
   const outbox = createMemoryOutbox({ now: () => clock.t, leaseMs })
-  return { outbox, append: (events) => outbox.appendEvents(events), clock, close() {} }
+  return { outbox, append: (events) => outbox.appendEvents(events), addPoll: async () => {}, purge: async () => {}, clock, close() {} }
 })
 
 outboxContract('sqlite', ({ leaseMs }) => {
   const clock = { t: T0 }
-  const db = openMemoryDb()
-  const outbox = createSqliteOutbox(db, { now: () => clock.t, leaseMs })
-  return { outbox, append: (events) => tx(db, () => outbox.appendEvents(events)), clock, close: () => { db.close() } }
+  const dir = mkdtempSync(join(tmpdir(), 'pollwire-outbox-contract-'))
+  const store = openSqliteStore({ dataDir: dir, log: pino({ level: 'silent' }), outbox: { now: () => clock.t, leaseMs } })
+  const { db, outbox } = store
+  return {
+    outbox,
+    append: (events) => tx(db, () => outbox.appendEvents(events)),
+    addPoll: (account, id, poll) => store.account(account).votes.commit({ polls: [pollRecord(id, poll)] }),
+    purge: async (account) => { await store.removeAccount(account, true) },
+    dropPoll: async (account, id) => { db.prepare('DELETE FROM poll_record WHERE account = ? AND id = ?').run([account, id]) },
+    clock,
+    close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) },
+  }
 })
 
 // PostgreSQL: a throwaway cluster for this file (or PG_TEST_URL), a schema per test. No
@@ -269,6 +373,9 @@ outboxContract('postgres', async ({ leaseMs }) => {
       const n = await pgTx(store.pool, (c) => outbox.appendEventsIn(c, events))
       if (n) outbox.appended()
     },
+    addPoll: (account, id, poll) => store.account(account).votes.commit({ polls: [pollRecord(id, poll)] }),
+    purge: async (account) => { await store.removeAccount(account, true) },
+    dropPoll: async (account, id) => { await store.pool.query(`DELETE FROM "${schema}".poll_record WHERE account = $1 AND id = $2`, [account, id]) },
     clock,
     close: async () => { await store.close(); await dropSchema(url, schema) },
   }

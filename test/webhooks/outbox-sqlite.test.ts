@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { pollVote } from '../../core/webhooks/events.ts'
+import { pino } from 'pino'
+import { pollVote, pollVoteRecord } from '../../core/webhooks/events.ts'
 import { openDb, openMemoryDb, tx } from '../../store/sqlite/db.ts'
+import { openSqliteStore } from '../../store/sqlite/index.ts'
 import { CLAIM_SQL, createSqliteOutbox } from '../../store/sqlite/outbox.ts'
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
@@ -70,6 +72,43 @@ sqlite('pending deliveries survive a restart, and claims (in memory) do not hold
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+sqlite('poll.vote records batched before a crash are rendered after the restart, from the stored poll', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pollwire-outbox-'))
+  const log = pino({ level: 'silent' })
+  try {
+    let store = openSqliteStore({ dataDir: dir, log })
+    await store.outbox.addEndpoint(endpoint)
+    const poll = { question: 'Colour?', options: ['Red', 'Blue'] }
+    await store.account('default').votes.commit({ polls: [{ id: 'P1', chatId: '120363000000000001@g.us', ...poll, hashes: ['a', 'b'],
+      selectableCount: 1, secret: new Uint8Array(32), timestamp: T0, status: 'sent' }] })
+    const record = pollVoteRecord({ account: 'default', pollMsgId: 'P1', voter: '15551110001@s.whatsapp.net', selected: [1], previous: [0],
+      senderTimestampMs: T0 - 1, counts: [0, 1], poll }, T0)
+    await store.account('default').votes.commit({ events: [record] })
+    assert.is((store.db.prepare('SELECT COUNT(*) AS n FROM outbox_batch').get() as { n: number }).n, 1, 'not fanned out yet')
+    await store.close()
+
+    store = openSqliteStore({ dataDir: dir, log })
+    const [d] = await store.outbox.claim('A', 10, Date.now())
+    assert.equal(d!.event, { id: record.id, account: 'default', type: 'poll.vote', orderKey: 'poll:P1', createdAt: T0,
+      body: pollVote({ account: 'default', pollMsgId: 'P1', voter: '15551110001@s.whatsapp.net', selected: ['Blue'], previous: ['Red'],
+        senderTimestampMs: T0 - 1, results: { Red: 0, Blue: 1 }, question: 'Colour?' }, T0).body })
+    await store.close()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+sqlite('a batch row written before poll.vote records existed (every event with its body) is fanned out as it was', async () => {
+  const db = openMemoryDb()
+  const outbox = createSqliteOutbox(db)
+  await outbox.addEndpoint(endpoint)
+  const events = [vote('P1'), vote('P2', T0 + 1)]
+  const packed = events.map((e) => [e.id, e.account, e.type, e.orderKey, e.createdAt, e.body].join('\x1f')).join('\x1e')
+  db.prepare('INSERT INTO outbox_batch (events) VALUES (?)').run([packed])
+  assert.equal((await outbox.claim('A', 10, T0 + 1)).map((d) => d.event), events)
+  db.close()
 })
 
 sqlite('settles finishing in one turn are committed together, and flush() waits for them', async () => {
