@@ -33,7 +33,12 @@ interface EndpointRow {
 
 export interface PgOutboxOptions {
   now?: () => number
-  /** how long a claim holds a delivery that is never settled (a send cut short by a crash) */
+  /**
+   * How long a claim holds a delivery that is never settled (a send cut short by a crash), 30 s
+   * by default: the worker claims only what it sends at once, each send gives up after 10 s,
+   * so a live process settles well within it, and a dead one's deliveries (and every later
+   * event of the same poll, which waits for them) are free again half a minute later.
+   */
   leaseMs?: number
   /** settled deliveries per prune statement */
   pruneChunk?: number
@@ -58,7 +63,7 @@ export interface PgOutbox extends Outbox {
 const ID = /^[0-9]{1,15}$/
 
 /** The outbox in `schema` over `pool`; reads the endpoints once before it is handed out. */
-export async function createPgOutbox(pool: Pool, schema: string, { now = Date.now, leaseMs = 120_000, pruneChunk = 5000 }: PgOutboxOptions = {}): Promise<PgOutbox> {
+export async function createPgOutbox(pool: Pool, schema: string, { now = Date.now, leaseMs = 30_000, pruneChunk = 5000 }: PgOutboxOptions = {}): Promise<PgOutbox> {
   const D = `"${schema}".webhook_delivery`
   const E = `"${schema}".outbox_event`
   const EP = `"${schema}".webhook_endpoint`
