@@ -176,6 +176,11 @@ export function createCoordinator(deps: CoordinatorDeps) {
     async start(): Promise<void> {
       await cluster.start()
       offs.push(cluster.onLost(() => { void demoteAll() }))
+      // Commits announced while this process was not listening: every copy is read again.
+      offs.push(cluster.onReopen(() => {
+        void refreshOwners()
+        for (const id of pool.accounts.keys()) scheduleRefresh(id)
+      }))
       offs.push(cluster.onNotify((channel, id) => {
         log.debug({ channel, account: id }, 'cluster hint')
         if (channel === 'changed') scheduleRefresh(id)

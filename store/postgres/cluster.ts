@@ -50,6 +50,8 @@ export async function openCluster(pool: Pool, opts: ClusterOptions) {
   const O = `"${schema}".account_owner`
   const owned = new Set<string>()
   const lostListeners = new Set<(err: Error) => void>()
+  const reopenListeners = new Set<() => void>()
+  let opened = 0
   const notifyListeners = new Set<(channel: Channel, account: string) => void>()
   let session: pg.Client | null = null
   let ping: ReturnType<typeof setInterval> | undefined
@@ -106,6 +108,8 @@ export async function openCluster(pool: Pool, opts: ClusterOptions) {
       return null
     }
     const s = session
+    // Hints sent while no session listened are lost: those who follow must look again.
+    if (opened++) for (const fn of reopenListeners) fn()
     ping = setInterval(() => {
       // Also the owners' heartbeat: another process sees how fresh an owner's row is.
       s.query(`UPDATE ${O} SET heartbeat_at = $1 WHERE process_id = $2`, [Date.now(), opts.processId]).catch(() => undefined)
@@ -166,6 +170,11 @@ export async function openCluster(pool: Pool, opts: ClusterOptions) {
     onNotify(fn: (channel: Channel, account: string) => void): () => void {
       notifyListeners.add(fn)
       return () => { notifyListeners.delete(fn) }
+    },
+    /** The lock session opened again after it was lost: any hint sent meanwhile was missed. */
+    onReopen(fn: () => void): () => void {
+      reopenListeners.add(fn)
+      return () => { reopenListeners.delete(fn) }
     },
     /** The lock session died: every lock is gone with it. */
     onLost(fn: (err: Error) => void): () => void {
