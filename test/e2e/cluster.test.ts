@@ -180,7 +180,6 @@ cluster('kill -9 the owner during a vote flood: B owns the account within 10 s a
   assert.ok(idsOf.size > 0, 'vote events arrived')
 })
 
-// Known failure since 9e3c469 (the woken owner's copy stops following): open in #15, fixed next.
 cluster('a hung owner (SIGSTOP) loses the account within ~15 s; woken up, it stops and follows', async (w) => {
   // A again, as a follower of what B owns now.
   w.a = await startServer({ waWsUrl: w.fake.url, dataDir: w.dirs[0], env: w.env })
