@@ -157,7 +157,7 @@ writes('POST /logout with no body and no Content-Type (the GUI, curl) still logs
   assert.is(w.app.sockets.sockets[0]!.loggedOut, 1)
 })
 
-// The server's own routes (#13 webhooks, #14 accounts) sit behind the same guard as the GUI's.
+// The server's own routes (#13 webhooks, #14 accounts, #17 campaigns) sit behind the same guard as the GUI's.
 const OWN_WRITES: Array<[string, string, unknown]> = [
   ['POST', '/webhooks', { url: 'http://127.0.0.1:9/hook' }],
   ['DELETE', '/webhooks/ep_none', undefined],
@@ -166,15 +166,20 @@ const OWN_WRITES: Array<[string, string, unknown]> = [
   ['DELETE', '/accounts/shop', undefined],
   ['POST', '/accounts/default/send-poll', POLL],
   ['POST', '/accounts/default/logout', undefined],
+  ['POST', '/campaigns', { chatIds: ['120363000000000001@g.us'], question: 'Q?', options: ['A', 'B'] }],
+  ['POST', '/accounts/default/campaigns', { chatIds: ['120363000000000001@g.us'], question: 'Q?', options: ['A', 'B'] }],
+  ['POST', '/campaigns/cmp_none/pause', undefined],
+  ['POST', '/campaigns/cmp_none/cancel', undefined],
 ]
 
 const ownState = async (w: World) => {
   const hooks = JSON.parse((await send(w.app, 'GET', '/webhooks')).body)
   const accounts = JSON.parse((await send(w.app, 'GET', '/accounts')).body)
-  return { endpoints: hooks.endpoints.length, accounts: accounts.accounts.map((a: { id: string }) => a.id).join(',') }
+  const campaigns = JSON.parse((await send(w.app, 'GET', '/campaigns')).body)
+  return { endpoints: hooks.endpoints.length, accounts: accounts.accounts.map((a: { id: string }) => a.id).join(','), campaigns: campaigns.campaigns.length }
 }
 
-writes('the webhook and account routes refuse a foreign Origin, cross-site and non-JSON bodies, and change nothing', async (w) => {
+writes('the webhook, account and campaign routes refuse a foreign Origin, cross-site and non-JSON bodies, and change nothing', async (w) => {
   const sent = w.app.sockets.last().sent.length
   const loggedOut = w.app.sockets.last().loggedOut
   const before = await ownState(w)
@@ -225,9 +230,9 @@ rebind('a foreign Host is 421 on writes too, and nothing happens', async (w) => 
   assert.is(w.app.app.session.status(), 'qr_pending')
 })
 
-rebind('the webhook and account routes are 421 to a foreign Host, reads and writes', async (w) => {
+rebind('the webhook, account and campaign routes are 421 to a foreign Host, reads and writes', async (w) => {
   const host = REBIND(w.app)
-  for (const path of ['/webhooks', '/webhooks/deliveries', '/accounts', '/accounts/default/status', '/accounts/default/get-all-poll-data']) {
+  for (const path of ['/webhooks', '/webhooks/deliveries', '/accounts', '/accounts/default/status', '/accounts/default/get-all-poll-data', '/campaigns', '/accounts/default/campaigns', '/campaigns/cmp_none']) {
     failure(await send(w.app, 'GET', path, { host }), 421, `GET ${path}`)
   }
   for (const [method, path, body] of OWN_WRITES) {
@@ -236,6 +241,7 @@ rebind('the webhook and account routes are 421 to a foreign Host, reads and writ
   }
   assert.equal(JSON.parse((await send(w.app, 'GET', '/webhooks')).body).endpoints, [])
   assert.equal(JSON.parse((await send(w.app, 'GET', '/accounts')).body).accounts.map((a: { id: string }) => a.id), ['default'])
+  assert.equal(JSON.parse((await send(w.app, 'GET', '/campaigns')).body).campaigns, [])
 })
 
 rebind('a WebSocket upgrade with a foreign Host is refused 421; with a loopback Host it is accepted', async (w) => {
