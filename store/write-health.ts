@@ -60,3 +60,19 @@ export function createWriteHealth(deps: { probe: () => void | Promise<void>; log
     probe,
   }
 }
+
+/** Runs one synchronous write (SQLite) and reports it: committed, or failed with its real error, which is thrown on. */
+export function reportWrite<T>(health: WriteReporter, what: string, fn: () => T): T {
+  let out: T
+  try { out = fn() } catch (err) { health.failed(err, what); throw err }
+  health.committed()
+  return out
+}
+
+/** The same for an asynchronous write (PostgreSQL). */
+export async function reportWriteAsync<T>(health: WriteReporter, what: string, fn: () => Promise<T>): Promise<T> {
+  let out: T
+  try { out = await fn() } catch (err) { health.failed(err, what); throw err }
+  health.committed()
+  return out
+}

@@ -5,6 +5,7 @@ import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
 import type { AuthState } from '../ports.ts'
 import { arrays, tx, type Pool } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWriteAsync } from '../write-health.ts'
 
 
 
@@ -28,16 +29,7 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
 
   // Baileys retries a failed key commit (and holds the message meanwhile): the failure is
   // reported for /health, then thrown for Baileys to see.
-  const written = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      const out = await fn()
-      health.committed()
-      return out
-    } catch (err) {
-      health.failed(err, what)
-      throw err
-    }
-  }
+  const written = <T>(what: string, fn: () => Promise<T>): Promise<T> => reportWriteAsync(health, what, fn)
 
   const writeKeys = (data: SignalDataSet) => {
     const put: [string[], string[], string[]] = [[], [], []]

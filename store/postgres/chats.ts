@@ -1,14 +1,12 @@
 import type { ChatRow, ChatTable } from '../ports.ts'
 import { arrays, type Pool } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWriteAsync } from '../write-health.ts'
 
 /** The chats and contacts of one account in PostgreSQL; an upsert of many rows is one statement. */
 export function createPgChats(pool: Pool, schema: string, account: string, health: WriteReporter, now: () => number = Date.now): ChatTable {
   const C = `"${schema}".chats`
-  const written = async (what: string, fn: () => Promise<unknown>) => {
-    try { await fn() } catch (err) { health.failed(err, what); throw err }
-    health.committed()
-  }
+  const written = async (what: string, fn: () => Promise<unknown>) => { await reportWriteAsync(health, what, fn) }
   return {
     async all() {
       return (await arrays<[string, string | null]>(pool, `SELECT id, name FROM ${C} WHERE account = $1`, [account])).map(([id, name]) => ({ id, name }))

@@ -2,6 +2,7 @@ import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { Store } from '../ports.ts'
 import { arrays, tx, type Pool, type PoolClient } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWriteAsync } from '../write-health.ts'
 
 /** Tables whose rows of an account go when it is removed, and those that go only when it is purged. */
 const CREDENTIALS = ['auth_creds', 'auth_keys', 'chats']
@@ -14,12 +15,7 @@ const HISTORY = ['poll_record', 'vote_journal', 'vote_person', 'campaign', 'camp
 export function createPgRegistry(pool: Pool, schema: string, health: WriteReporter, now: () => number = Date.now,
   beforePurge?: (client: PoolClient, account: string) => Promise<void>): Pick<Store, 'accounts' | 'addAccount' | 'removeAccount'> {
   const A = `"${schema}".account`
-  const written = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    let out: T
-    try { out = await fn() } catch (err) { health.failed(err, what); throw err }
-    health.committed()
-    return out
-  }
+  const written = <T>(what: string, fn: () => Promise<T>): Promise<T> => reportWriteAsync(health, what, fn)
   return {
     async accounts() {
       return (await arrays<[string]>(pool, `SELECT id FROM ${A} ORDER BY id = 'default' DESC, created_at, pos`, [])).map(([id]) => id)

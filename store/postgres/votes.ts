@@ -2,6 +2,7 @@ import type { JournalCommit, PollRecord, RawVote, RowDerived, VoteJournal } from
 import { senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { arrays, bytes, rows, tx, type Pool, type PoolClient } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWriteAsync } from '../write-health.ts'
 import type { PgOutbox } from './outbox.ts'
 
 
@@ -170,26 +171,20 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
     async commit(ch: JournalCommit) {
       const now = Date.now()
       let delivered = 0
-      try {
-        await tx(pool, async (c) => {
-          if (ch.polls?.length) await write.polls(c, ch.polls, now)
-          if (ch.votes?.length) await write.votes(c, ch.votes)
-          if (ch.derived?.length) await write.derived(c, ch.derived)
-          if (ch.enrich?.length) await write.enrich(c, ch.enrich)
-          if (ch.persons?.length) await write.persons(c, ch.persons)
-          if (ch.creators?.length) await write.creators(c, ch.creators)
-          if (ch.statuses?.length) await write.statuses(c, ch.statuses)
-          if (ch.expire?.length) await write.expire(c, ch.expire)
-          if (ch.events?.length) {
-            if (!outbox) throw new Error('webhook events to write, but no outbox')
-            delivered = await outbox.appendEventsIn(c, ch.events)
-          }
-        })
-      } catch (err) {
-        health.failed(err, 'vote journal')
-        throw err
-      }
-      health.committed()
+      await reportWriteAsync(health, 'vote journal', () => tx(pool, async (c) => {
+        if (ch.polls?.length) await write.polls(c, ch.polls, now)
+        if (ch.votes?.length) await write.votes(c, ch.votes)
+        if (ch.derived?.length) await write.derived(c, ch.derived)
+        if (ch.enrich?.length) await write.enrich(c, ch.enrich)
+        if (ch.persons?.length) await write.persons(c, ch.persons)
+        if (ch.creators?.length) await write.creators(c, ch.creators)
+        if (ch.statuses?.length) await write.statuses(c, ch.statuses)
+        if (ch.expire?.length) await write.expire(c, ch.expire)
+        if (ch.events?.length) {
+          if (!outbox) throw new Error('webhook events to write, but no outbox')
+          delivered = await outbox.appendEventsIn(c, ch.events)
+        }
+      }))
       if (delivered) outbox!.appended()
     },
   }

@@ -5,6 +5,7 @@ import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
 import type { AuthState } from '../ports.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWrite } from '../write-health.ts'
 
 
 
@@ -24,16 +25,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
 
   // Baileys retries a failed key commit (and holds the message meanwhile): the failure is
   // reported for /health, then thrown for Baileys to see.
-  const written = <T>(what: string, fn: () => T): T => {
-    try {
-      const out = fn()
-      health.committed()
-      return out
-    } catch (err) {
-      health.failed(err, what)
-      throw err
-    }
-  }
+  const written = <T>(what: string, fn: () => T): T => reportWrite(health, what, fn)
   const writeKeys = (data: SignalDataSet) => written('signal keys', () => tx(db, () => {
     for (const [type, entries] of Object.entries(data)) {
       for (const [id, value] of Object.entries(entries ?? {})) {

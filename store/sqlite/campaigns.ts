@@ -3,6 +3,7 @@ import type { Outbox } from '../outbox-port.ts'
 import type { CampaignChatRecord, CampaignCommit, CampaignRecord, CampaignTable } from '../ports.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWrite } from '../write-health.ts'
 
 /** The campaigns of one account in SQLite (tables `campaign` and `campaign_chat`, schema.ts). */
 export function createSqliteCampaigns(db: Db, account: string, health: WriteReporter, outbox?: Pick<Outbox, 'appendEvents'>): CampaignTable {
@@ -34,27 +35,21 @@ export function createSqliteCampaigns(db: Db, account: string, health: WriteRepo
     },
     async commit(c: CampaignCommit) {
       const now = Date.now()
-      try {
-        tx(db, () => {
-          if (c.create) {
-            const { campaign: k, chatIds } = c.create
-            st.insert.run([account, k.id, k.question, JSON.stringify(k.options), k.selectableCount, k.delayMin, k.delayMax, k.status, k.createdAt, now])
-            chatIds.forEach((chatId, idx) => st.insertChat.run([account, k.id, idx, chatId]))
-          }
-          if (c.status) st.status.run([c.status.status, now, account, c.status.id])
-          for (const ch of c.chats ?? []) {
-            st.chat.run([ch.state, ch.pollMsgId ?? null, ch.error ?? null, ch.at, account, ch.campaignId, ch.idx])
-          }
-          if (c.events?.length) {
-            if (!outbox) throw new Error('webhook events to write, but no outbox')
-            outbox.appendEvents(c.events)
-          }
-        })
-      } catch (err) {
-        health.failed(err, 'campaigns')
-        throw err
-      }
-      health.committed()
+      reportWrite(health, 'campaigns', () => tx(db, () => {
+        if (c.create) {
+          const { campaign: k, chatIds } = c.create
+          st.insert.run([account, k.id, k.question, JSON.stringify(k.options), k.selectableCount, k.delayMin, k.delayMax, k.status, k.createdAt, now])
+          chatIds.forEach((chatId, idx) => st.insertChat.run([account, k.id, idx, chatId]))
+        }
+        if (c.status) st.status.run([c.status.status, now, account, c.status.id])
+        for (const ch of c.chats ?? []) {
+          st.chat.run([ch.state, ch.pollMsgId ?? null, ch.error ?? null, ch.at, account, ch.campaignId, ch.idx])
+        }
+        if (c.events?.length) {
+          if (!outbox) throw new Error('webhook events to write, but no outbox')
+          outbox.appendEvents(c.events)
+        }
+      }))
     },
   }
 }

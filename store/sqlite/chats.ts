@@ -1,6 +1,7 @@
 import type { ChatRow, ChatTable } from '../ports.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWrite } from '../write-health.ts'
 
 
 /** The chats and contacts of one account in SQLite. */
@@ -8,10 +9,7 @@ export function createSqliteChats(db: Db, account: string, health: WriteReporter
   const put = db.prepare(`INSERT INTO chats (account, id, name, is_group, updated_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT(account, id) DO UPDATE SET name = COALESCE(excluded.name, chats.name), updated_at = excluded.updated_at`)
   const all = db.prepare('SELECT id, name FROM chats WHERE account = ?').raw()
-  const written = (what: string, fn: () => void) => {
-    try { fn() } catch (err) { health.failed(err, what); throw err }
-    health.committed()
-  }
+  const written = (what: string, fn: () => void) => reportWrite(health, what, fn)
   return {
     async all() {
       return (all.all(account) as Array<[string, string | null]>).map(([id, name]) => ({ id, name }))

@@ -2,6 +2,7 @@ import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { Store } from '../ports.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWrite } from '../write-health.ts'
 
 /** Tables whose rows of an account go when it is removed, and those that go only when it is purged. */
 const CREDENTIALS = ['auth_creds', 'auth_keys', 'chats']
@@ -15,12 +16,7 @@ export function createSqliteRegistry(db: Db, health: WriteReporter, now: () => n
   const deletes = (tables: string[]) => tables.map((t) => db.prepare(`DELETE FROM ${t} WHERE account = ?`))
   const credentials = deletes(CREDENTIALS)
   const history = deletes(HISTORY)
-  const written = <T>(what: string, fn: () => T): T => {
-    let out: T
-    try { out = fn() } catch (err) { health.failed(err, what); throw err }
-    health.committed()
-    return out
-  }
+  const written = <T>(what: string, fn: () => T): T => reportWrite(health, what, fn)
   return {
     async accounts() {
       return (list.all() as Array<[string]>).map(([id]) => id)

@@ -2,6 +2,7 @@ import type { JournalCommit, PollRecord, RawVote, RowDerived, VoteJournal } from
 import { senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
+import { reportWrite } from '../write-health.ts'
 import type { Outbox } from '../outbox-port.ts'
 
 
@@ -109,28 +110,22 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
     },
     async commit(c: JournalCommit) {
       const now = Date.now()
-      try {
-        tx(db, () => {
-          for (const p of c.polls ?? []) write.poll(p, now)
-          for (const v of c.votes ?? []) write.vote(v.seq, v.hash, v.raw, v.derived, v.confirmed)
-          for (const d of c.derived ?? []) write.derived(d.seq, d.derived)
-          for (const { seq, raw } of c.enrich ?? []) {
-            st.enrich.run([raw.msgId ?? null, raw.remoteJidAlt ?? null, raw.participant ?? null, raw.participantAlt ?? null, seq, account])
-          }
-          for (const { lid, pn } of c.persons ?? []) st.person.run([account, lid, pn])
-          for (const { id, jid } of c.creators ?? []) st.setCreator.run([jid, id, account])
-          for (const { id, status, reason, at } of c.statuses ?? []) st.setStatus.run([status, reason ?? null, at, id, account])
-          for (const seq of c.expire ?? []) st.expire.run([seq, account])
-          if (c.events?.length) {
-            if (!outbox) throw new Error('webhook events to write, but no outbox')
-            outbox.appendEvents(c.events)
-          }
-        })
-      } catch (err) {
-        health.failed(err, 'vote journal')
-        throw err
-      }
-      health.committed()
+      reportWrite(health, 'vote journal', () => tx(db, () => {
+        for (const p of c.polls ?? []) write.poll(p, now)
+        for (const v of c.votes ?? []) write.vote(v.seq, v.hash, v.raw, v.derived, v.confirmed)
+        for (const d of c.derived ?? []) write.derived(d.seq, d.derived)
+        for (const { seq, raw } of c.enrich ?? []) {
+          st.enrich.run([raw.msgId ?? null, raw.remoteJidAlt ?? null, raw.participant ?? null, raw.participantAlt ?? null, seq, account])
+        }
+        for (const { lid, pn } of c.persons ?? []) st.person.run([account, lid, pn])
+        for (const { id, jid } of c.creators ?? []) st.setCreator.run([jid, id, account])
+        for (const { id, status, reason, at } of c.statuses ?? []) st.setStatus.run([status, reason ?? null, at, id, account])
+        for (const seq of c.expire ?? []) st.expire.run([seq, account])
+        if (c.events?.length) {
+          if (!outbox) throw new Error('webhook events to write, but no outbox')
+          outbox.appendEvents(c.events)
+        }
+      }))
     },
   }
 }
