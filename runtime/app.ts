@@ -137,7 +137,7 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
   const io = attachSocketIo(server, {
     session: account.session, polls: account.polls, emitter: account.emitter, log: log.child({ module: 'socket.io' }),
     apiToken: config.apiToken, corsOrigins: config.corsOrigins, hosts: callers.hosts, accounts: pool,
-    adapter: pg && adapterPool ? createAdapter(adapterPool, { tableName: `${pg.schema}_socket_io_attachments` }) : undefined,
+    adapter: pg && adapterPool ? createAdapter(adapterPool, { tableName: `"${pg.schema}".socket_io_attachments` }) : undefined,
   })
 
   return {

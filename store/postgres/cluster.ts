@@ -64,6 +64,11 @@ export async function openCluster(pool: Pool, opts: ClusterOptions) {
     account TEXT PRIMARY KEY, process_id TEXT NOT NULL, url TEXT NOT NULL, status TEXT NOT NULL,
     wa_user JSONB, qr TEXT, heartbeat_at BIGINT NOT NULL)`)
 
+  // Where @socket.io/postgres-adapter keeps messages too large for a NOTIFY (over 8,000 bytes);
+  // it does not create the table itself. Its layout is the adapter's (its README).
+  await pool.query(`CREATE TABLE IF NOT EXISTS "${schema}".socket_io_attachments (
+    id BIGSERIAL UNIQUE, created_at TIMESTAMPTZ DEFAULT NOW(), payload BYTEA)`)
+
   const lockSpace = `pollwire:${schema}`
   const lockKey = (account: string) => [lockSpace, account]
   const channelOf = new Map<string, Channel>(Object.entries(CHANNELS).map(([k, v]) => [v, k as Channel]))
