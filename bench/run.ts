@@ -5,6 +5,7 @@ import { benchIngest, type IngestResult } from './ingest.ts'
 import { benchLatency } from './latency.ts'
 import { benchReads } from './reads.ts'
 import { benchRestart } from './restart.ts'
+import { benchHistory } from './history.ts'
 import { benchStack } from './stack.ts'
 import { benchAccounts } from './accounts.ts'
 import { benchCampaigns } from './campaigns.ts'
@@ -15,11 +16,11 @@ import { machine, markdown, type Row } from './table.ts'
 import { removeDir } from './votes.ts'
 
 /**
- * `npm run bench [-- ingest latency reads restart stack webhooks accounts postgres cluster campaigns]`: runs the sections (all by default),
+ * `npm run bench [-- ingest latency reads restart history stack webhooks accounts postgres cluster campaigns]`: runs the sections (all by default),
  * prints the table and writes bench/results.json. BENCH_PROFILE=1 also writes CPU profiles of
  * the timed parts to bench/profiles/ (see bench/README.md).
  */
-const SECTIONS = ['ingest', 'restart', 'latency', 'reads', 'stack', 'webhooks', 'accounts', 'postgres', 'cluster', 'campaigns'] as const
+const SECTIONS = ['ingest', 'restart', 'history', 'latency', 'reads', 'stack', 'webhooks', 'accounts', 'postgres', 'cluster', 'campaigns'] as const
 const asked = process.argv.slice(2).filter((a) => (SECTIONS as readonly string[]).includes(a))
 const unknown = process.argv.slice(2).filter((a) => !(SECTIONS as readonly string[]).includes(a))
 if (unknown.length) {
@@ -58,6 +59,7 @@ try {
 } finally {
   if (kept.ingest) removeDir(kept.ingest.dataDir)
 }
+if (run.has('history')) await section('4. restart with a long history', () => benchHistory(log))
 if (run.has('latency')) await section('2. latency', () => benchLatency(log))
 if (run.has('reads')) await section('3. reads', () => benchReads(log))
 if (run.has('stack')) await section('5. whole stack', () => benchStack(log))
