@@ -127,6 +127,22 @@ export interface JournalCommit {
   expire?: number[]
   /** webhook events reporting what this commit changed: written with it, or not at all */
   events?: AppendedEvent[]
+  /** Signal-key updates of the messages that carried these votes: written with them, or not at all */
+  alongside?: AlongsideWrites[]
+}
+
+/** One Signal key as stored: its JSON (BufferJSON), or null to delete it. */
+export interface KeyRow { type: string; id: string; json: string | null }
+
+/**
+ * Writes that must commit in the same transaction as a vote: the Signal-key update of the
+ * message that carried it (store/key-staging.ts). The journal takes them while it writes its
+ * transaction, as late as possible, so keys staged while the batch was prepared still join.
+ */
+export interface AlongsideWrites {
+  take(): KeyRow[]
+  /** after the transaction: whether what `take` returned committed */
+  settled(ok: boolean): void
 }
 
 /** The polls and the vote journal of one account. */
@@ -227,6 +243,14 @@ export interface AuthState {
    * message envelopes without an event; votes waiting for exactly such a pair retry from here.
    */
   onLidMapping(fn: (pairs: Array<{ lid: string; pn: string }>) => void): () => void
+  /**
+   * Runs `work` (one incoming message's decryption) with its Signal-key writes held back: the
+   * vote it journals carries them into its own transaction (`alongside`), what is left is written
+   * when `work` ends, and nothing is written if it fails. Reads see held writes.
+   */
+  deferKeys<T>(work: () => Promise<T>): Promise<T>
+  /** inside `deferKeys`: its held writes, for the journal commit of the vote (undefined outside) */
+  alongside(): AlongsideWrites | undefined
 }
 
 // --- the whole store

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { AccountError } from '../../contract/account.ts'
 import type { Emitter } from '../../contract/events.ts'
 import type { PollReader, PollView } from '../../contract/polls.ts'
-import type { JournalCommit, PollRecord, PollStatus, RawVote, RowDerived, StoredVote, VoteJournal } from '../../store/ports.ts'
+import type { AlongsideWrites, JournalCommit, PollRecord, PollStatus, RawVote, RowDerived, StoredVote, VoteJournal } from '../../store/ports.ts'
 import { creatorCandidates, isLid, norm, sameSender } from '../identity.ts'
 import type { Identity, Person } from '../identity.ts'
 import { optionHash, payloadHash } from './crypto.ts'
@@ -108,7 +108,7 @@ interface Dup { seq: number; hash: string; raw: RawVote; dupOf: number; confirme
 
 /** One write: what it commits, and what it does to memory and announces once it committed. */
 interface Change {
-  commit: Required<Pick<JournalCommit, 'polls' | 'statuses' | 'creators' | 'votes' | 'derived' | 'enrich' | 'persons' | 'expire' | 'events'>>
+  commit: Required<Pick<JournalCommit, 'polls' | 'statuses' | 'creators' | 'votes' | 'derived' | 'enrich' | 'persons' | 'expire' | 'events'>> & Pick<JournalCommit, 'alongside'>
   after: Array<() => void>
 }
 
@@ -362,7 +362,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
 
   // --- votes
 
-  const commits = createGroupCommit<{ raw: RawVote; hash: string }, void>({
+  const commits = createGroupCommit<{ raw: RawVote; hash: string; alongside?: AlongsideWrites }, void>({
     run: (items) => exclusive(async () => {
       await batch(items)
       return new Array<void>(items.length)
@@ -371,10 +371,10 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
     delayMs: deps.batchDelayMs,
   })
 
-  function ingestVote(raw: RawVote): Promise<void> {
+  function ingestVote(raw: RawVote, alongside?: AlongsideWrites): Promise<void> {
     if (closed) return Promise.reject(new Error('vote engine is closed'))
     const clean = cleanVote(raw, now)
-    return commits.push({ raw: clean, hash: payloadHash(clean.pollId, clean.encIv, clean.encPayload) })
+    return commits.push({ raw: clean, hash: payloadHash(clean.pollId, clean.encIv, clean.encPayload), alongside })
   }
 
   /**
@@ -382,7 +382,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
    * duplicates or enrich the first. If the commit fails, what this batch changed in memory
    * (dedup entries, unconfirmed sightings) is taken back, so nothing needs reloading.
    */
-  async function batch(items: ReadonlyArray<{ raw: RawVote; hash: string }>): Promise<void> {
+  async function batch(items: ReadonlyArray<{ raw: RawVote; hash: string; alongside?: AlongsideWrites }>): Promise<void> {
     const works: Work[] = []
     const dups: Dup[] = []
     const enrich: Array<{ seq: number; raw: RawVote }> = []
@@ -430,7 +430,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       inBatch.set(seq, d)
     }
     try {
-      await settle(works, { dups, enrich, persons })
+      await settle(works, { dups, enrich, persons, alongside: items.flatMap((i) => (i.alongside ? [i.alongside] : [])) })
     } catch (err) {
       undo.run()
       throw err
@@ -516,9 +516,11 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
   }
 
   /** Derives, commits in one transaction, then counts, indexes and announces. */
-  async function settle(works: Work[], opts: { dups?: Dup[]; enrich?: Array<{ seq: number; raw: RawVote }>; persons?: Person[]; quiet?: PollState }): Promise<void> {
+  async function settle(works: Work[], opts: { dups?: Dup[]; enrich?: Array<{ seq: number; raw: RawVote }>; persons?: Person[]; quiet?: PollState;
+    alongside?: AlongsideWrites[] }): Promise<void> {
     await derive(works)
     const c = change()
+    if (opts.alongside?.length) c.commit.alongside = opts.alongside
     const promoted = new Set<PollState>()
     const hinted = new Set<PollState>()
     for (const w of works) {

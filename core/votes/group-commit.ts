@@ -1,8 +1,10 @@
 /**
  * Gathers items that arrive close together and hands them to `run` as one batch (one
- * transaction, one fsync). A batch starts `delayMs` after its first item, or at once when
- * `maxBatch` items wait; while a batch runs, the next one gathers. Each push settles with
- * its batch: resolved with its result, or rejected with the batch's error.
+ * transaction, one fsync). While a batch runs, the next one gathers. When none runs, a batch
+ * starts at once: after the current turn of the event loop (so what is pushed in one go, and
+ * what the pusher does right after in the same turn, joins it), or `delayMs` after its first
+ * item when a gathering delay is asked for; and when `maxBatch` items wait. Each push settles
+ * with its batch: resolved with its result, or rejected with the batch's error.
  */
 export function createGroupCommit<T, R>(opts: {
   run: (batch: T[]) => Promise<R[]>
@@ -10,26 +12,34 @@ export function createGroupCommit<T, R>(opts: {
   delayMs?: number
 }) {
   const maxBatch = opts.maxBatch ?? 5000
-  const delayMs = opts.delayMs ?? 2
+  // A fixed delay only made each lone vote wait: under load the running batch does the gathering.
+  const delayMs = opts.delayMs ?? 0
   type Waiter = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }
   let queue: Waiter[] = []
   let timer: ReturnType<typeof setTimeout> | undefined
+  let immediate: ReturnType<typeof setImmediate> | undefined
   let running: Promise<void> | undefined
 
   function schedule(): void {
-    if (running) return
-    if (queue.length >= maxBatch) {
+    if (running || immediate) return
+    if (queue.length >= maxBatch || !delayMs) {
       clearTimeout(timer)
       timer = undefined
-      setImmediate(kick)
+      immediate = setImmediate(kick)
     } else if (!timer) {
       timer = setTimeout(kick, delayMs)
     }
   }
 
-  function kick(): void {
+  function cancel(): void {
     clearTimeout(timer)
+    clearImmediate(immediate)
     timer = undefined
+    immediate = undefined
+  }
+
+  function kick(): void {
+    cancel()
     if (running || !queue.length) return
     running = loop().finally(() => {
       running = undefined

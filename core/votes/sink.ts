@@ -1,4 +1,4 @@
-import type { RawVote } from '../../store/ports.ts'
+import type { AlongsideWrites, RawVote } from '../../store/ports.ts'
 import type { NewPoll, PollCreation } from './types.ts'
 
 /** What the WhatsApp side needs from the vote engine; the engine implements it. */
@@ -10,8 +10,11 @@ export interface VoteSink {
   sendPoll(input: NewPoll, deliver: (id: string, secret: Uint8Array) => Promise<void>): Promise<{ pollMsgId: string }>
   /** stores a poll this account created on another device; resolves once committed, rejects when it could not be */
   recordPollCreation(poll: PollCreation): Promise<unknown>
-  /** resolves once the vote is journaled durably */
-  ingestVote(raw: RawVote): Promise<void>
+  /**
+   * Resolves once the vote is journaled durably. `alongside`: writes that commit in the same
+   * transaction (the Signal-key update of the message that carried the vote).
+   */
+  ingestVote(raw: RawVote, alongside?: AlongsideWrites): Promise<void>
   /** retries pending votes: all, or those of a LID↔PN pair just learned */
   retryPending(scope?: { jids: string[] }): Promise<void>
   /** after each login: retries what a changed own identity can decrypt */

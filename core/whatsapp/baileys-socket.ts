@@ -1,6 +1,7 @@
 import makeWASocket, { decodeMessageNode, DEFAULT_CONNECTION_CONFIG, jidNormalizedUser, proto, unpadRandomMax16 } from '@whiskeysockets/baileys'
 import type { AnyMessageContent, AuthenticationState, BaileysEventEmitter, BinaryNode, GroupMetadata, MiscMessageGenerationOptions, WAMessage, WAMessageKey } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
+import type { AlongsideWrites, AuthState } from '../../store/ports.ts'
 import { installNativeXeddsa } from './native-xeddsa.ts'
 
 /**
@@ -31,6 +32,8 @@ export interface SignalPlaintext {
   message: proto.IMessage
   /** the message's envelope as messages.upsert will carry it; absent when its stanza was not seen */
   envelope?: Envelope
+  /** the Signal-key update of this message, to commit in the transaction that journals its vote */
+  alongside?: AlongsideWrites
 }
 
 /** What the stanza around a ciphertext says: the message key and the server's timestamp. */
@@ -50,7 +53,12 @@ export interface SocketOptions {
   getMessage(key: WAMessageKey): Promise<proto.IMessage | undefined>
   /** awaited before Baileys sends the receipt: the place to make a vote durable first */
   onPlaintext?(p: SignalPlaintext): Promise<void>
+  /** holds a message's Signal-key writes back so its vote's commit carries them (one fsync, not two) */
+  keyWrites?: KeyWrites
 }
+
+/** The auth state's deferred Signal-key writes (store/key-staging.ts). */
+export type KeyWrites = Pick<AuthState, 'deferKeys' | 'alongside'>
 
 export type SocketFactory = (opts: SocketOptions) => WaSocket
 
@@ -67,33 +75,58 @@ type MakeSignalRepository = NonNullable<Parameters<typeof makeWASocket>[0]['make
 
 /**
  * Baileys' Signal repository, reporting every plaintext to `onPlaintext` before Baileys sees
- * it (and so before the receipt). The decryption and the report share one Signal-key
- * transaction: the ratchet step that spent the message key is committed only once
- * `onPlaintext` resolved. A crash before that leaves the message decryptable when WhatsApp
- * redelivers it; committed first, the redelivered copy would fail to decrypt and the vote
- * would depend on the voter's phone answering a retry receipt.
+ * it (and so before the receipt). The ratchet step that spent the message key must not commit
+ * before the vote the message carried: committed first, a crash in between would leave a
+ * redelivered copy undecryptable, and the vote would depend on the voter's phone answering a
+ * retry receipt.
+ *
+ * With `keyWrites`, the message's key writes are held back (store/key-staging.ts) and handed to
+ * the vote as `alongside`: the journal commits both in one transaction, one fsync per message
+ * instead of two in a row under Baileys' message lock. Without it, the vote is awaited inside
+ * Baileys' key transaction, which commits the keys after it.
  */
-export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => Promise<void>, envelopeOf: EnvelopeLookup = () => undefined): MakeSignalRepository {
+export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => Promise<void>, envelopeOf: EnvelopeLookup = () => undefined,
+  keyWrites?: KeyWrites): MakeSignalRepository {
   return (signalAuth, signalLogger, pnToLid) => {
     const repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(signalAuth, signalLogger, pnToLid)
     const keys = signalAuth.keys
     // Baileys hands over a store with transactions; a nested one joins it, so ours is the one that commits.
     const inTransaction = <T>(key: string, work: () => Promise<T>): Promise<T> =>
       'transaction' in keys ? keys.transaction(work, key) : work()
+
+    /** Decrypts in a key transaction; the plaintext is journaled before this resolves. */
+    const journaling = (txKey: string, decrypt: () => Promise<Uint8Array>, report: (message: proto.IMessage) => Omit<SignalPlaintext, 'message'>) => {
+      if (!keyWrites) {
+        return inTransaction(txKey, async () => {
+          const buf = await decrypt()
+          const message = decodePlain(buf)
+          if (message) await onPlaintext({ ...report(message), message })
+          return buf
+        })
+      }
+      return keyWrites.deferKeys(async () => {
+        let journaled: Promise<void> | undefined
+        const buf = await inTransaction(txKey, async () => {
+          const buf = await decrypt()
+          const message = decodePlain(buf)
+          if (message) {
+            journaled = onPlaintext({ ...report(message), message, alongside: keyWrites.alongside() })
+            // Awaited below, once Baileys' transaction has handed over (staged) the key writes.
+            journaled.catch(() => undefined)
+          }
+          return buf
+        })
+        await journaled
+        return buf
+      })
+    }
+
     const decryptMessage = repo.decryptMessage.bind(repo)
     const decryptGroupMessage = repo.decryptGroupMessage.bind(repo)
-    repo.decryptMessage = (opts) => inTransaction(opts.jid, async () => {
-      const buf = await decryptMessage(opts)
-      const message = decodePlain(buf)
-      if (message) await onPlaintext({ chatId: opts.jid, author: opts.jid, message, envelope: envelopeOf(opts.ciphertext) })
-      return buf
-    })
-    repo.decryptGroupMessage = (opts) => inTransaction(opts.group, async () => {
-      const buf = await decryptGroupMessage(opts)
-      const message = decodePlain(buf)
-      if (message) await onPlaintext({ chatId: opts.group, author: opts.authorJid, message, envelope: envelopeOf(opts.msg) })
-      return buf
-    })
+    repo.decryptMessage = (opts) => journaling(opts.jid, () => decryptMessage(opts),
+      () => ({ chatId: opts.jid, author: opts.jid, envelope: envelopeOf(opts.ciphertext) }))
+    repo.decryptGroupMessage = (opts) => journaling(opts.group, () => decryptGroupMessage(opts),
+      () => ({ chatId: opts.group, author: opts.authorJid, envelope: envelopeOf(opts.msg) }))
     return repo
   }
 }
@@ -132,7 +165,7 @@ export function createEnvelopeIndex(me: () => { id?: string; lid?: string } | un
 }
 
 /** The real Baileys socket, with a Signal repository that reports plaintexts before the ack. */
-export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUrl, getMessage, onPlaintext }) => {
+export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUrl, getMessage, onPlaintext, keyWrites }) => {
   if (!nativeXeddsa.installed && !xeddsaWarned) {
     xeddsaWarned = true
     logger.warn({ reason: nativeXeddsa.reason }, 'native XEdDSA verify not installed: group message signatures are checked in pure JS (slow)')
@@ -145,7 +178,7 @@ export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUr
     getMessage,
     markOnlineOnConnect: false,
     syncFullHistory: false,
-    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext, envelopes.lookup) } : {}),
+    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext, envelopes.lookup, keyWrites) } : {}),
   })
   // 'frame' is emitted for every decoded frame before the CB:message handlers that decrypt it.
   if (onPlaintext) sock.ws.on('frame', envelopes.remember)

@@ -112,6 +112,7 @@ export function createConnection(deps: ConnectionDeps): Connection {
         return poll ? pollMessageContent(poll) : undefined
       },
       onPlaintext: (p) => journalPlaintext(p, { votes, now, isOwn: identity.isOwn }),
+      keyWrites: auth,
     })
     sock = s
     if (state !== 'logged_out') setState('connecting')

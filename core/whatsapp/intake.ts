@@ -87,7 +87,8 @@ export async function journalPlaintext(p: SignalPlaintext, deps: Pick<IntakeDeps
   const vote = voteFromMessage(msg, 'signal', receivedAt)
   // The poll first: a vote for it in the same delivery is then decrypted, not parked.
   if (poll) await deps.votes.recordPollCreation(poll)
-  if (vote) await deps.votes.ingestVote(vote)
+  // The message's Signal-key update commits with the vote (baileys-socket.ts journalingSignalRepository).
+  if (vote) await deps.votes.ingestVote(vote, p.alongside)
 }
 
 /** The key as far as the Signal layer knows it, when the stanza was not seen (tests, tools). */

@@ -5,7 +5,8 @@ import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { Outbox } from '../outbox-port.ts'
 import { memoryCampaigns } from './campaigns.ts'
 import { createMemoryOutbox } from './outbox.ts'
-import type { AccountStore, AuthState, ChatTable, JournalCommit, PollRecord, ScanRow, SenderRow, Store, StoredVote, VoteJournal } from '../ports.ts'
+import type { AccountStore, AuthState, ChatTable, JournalCommit, KeyRow, PollRecord, ScanRow, SenderRow, Store, StoredVote, VoteJournal } from '../ports.ts'
+import { createKeyStaging, keyRows } from '../key-staging.ts'
 
 /**
  * The store port in memory: what unit tests and tools use when they do not care about files.
@@ -46,8 +47,11 @@ export function createMemoryStore(): Store & { failWrites(err: Error | null): vo
     },
     account(id) {
       let a = accounts.get(id)
-      if (!a) accounts.set(id, (a = { auth: memoryAuth(check), chats: memoryChats(check), votes: memoryJournal(check, nextSeq, outbox),
-        campaigns: memoryCampaigns(check, outbox) }))
+      if (!a) {
+        const auth = memoryAuth(check)
+        accounts.set(id, (a = { auth, chats: memoryChats(check), votes: memoryJournal(check, nextSeq, outbox, auth.writeRows),
+          campaigns: memoryCampaigns(check, outbox) }))
+      }
       return a
     },
     health: { ok: () => failing === null },
@@ -59,7 +63,7 @@ export function createMemoryStore(): Store & { failWrites(err: Error | null): vo
 
 const copy = <T>(v: T): T => structuredClone(v)
 
-function memoryJournal(check: () => void, nextSeq: () => number, outbox: Pick<Outbox, 'appendEvents'>): VoteJournal {
+function memoryJournal(check: () => void, nextSeq: () => number, outbox: Pick<Outbox, 'appendEvents'>, writeKeys: (rows: KeyRow[]) => void): VoteJournal {
   let polls = new Map<string, PollRecord>()
   let rows = new Map<number, StoredVote>()
   let persons = new Map<string, string>()
@@ -96,33 +100,44 @@ function memoryJournal(check: () => void, nextSeq: () => number, outbox: Pick<Ou
     async seqsOfPoll(pollId) { return sorted().filter((r) => r.raw.pollId === pollId).map((r) => r.seq) },
     async pendingBefore(ms) { return sorted().filter((r) => r.state === 'pending' && r.raw.receivedAt < ms).map((r) => r.seq) },
     async commit(c: JournalCommit) {
-      check()
-      const p2 = new Map(polls), r2 = new Map(rows), pe2 = new Map(persons)
-      for (const p of c.polls ?? []) {
-        if (p2.has(p.id)) throw new Error(`UNIQUE constraint failed: poll_record.id (${p.id})`)
-        p2.set(p.id, copy(p))
+      try {
+        apply(c)
+      } catch (err) {
+        for (const a of c.alongside ?? []) a.settled(false)
+        throw err
       }
-      for (const v of c.votes ?? []) {
-        if (r2.has(v.seq)) throw new Error(`UNIQUE constraint failed: vote_journal.seq (${v.seq})`)
-        r2.set(v.seq, copy({ seq: v.seq, hash: v.hash, raw: v.raw, confirmed: v.confirmed, ...v.derived }))
-      }
-      for (const d of c.derived ?? []) {
-        const r = r2.get(d.seq)
-        if (r) r2.set(d.seq, { seq: r.seq, hash: r.hash, raw: r.raw, confirmed: r.confirmed, ...copy(d.derived), dupOf: r.dupOf })
-      }
-      for (const { seq, raw } of c.enrich ?? []) {
-        const r = r2.get(seq)
-        if (!r) continue
-        r2.set(seq, { ...r, confirmed: true, raw: { ...r.raw, msgId: r.raw.msgId ?? raw.msgId, remoteJidAlt: r.raw.remoteJidAlt ?? raw.remoteJidAlt,
-          participant: r.raw.participant ?? raw.participant, participantAlt: r.raw.participantAlt ?? raw.participantAlt } })
-      }
-      for (const { lid, pn } of c.persons ?? []) if (!pe2.has(lid)) pe2.set(lid, pn)
-      for (const { id, jid } of c.creators ?? []) { const p = p2.get(id); if (p) p2.set(id, { ...p, creatorJid: jid }) }
-      for (const { id, status, reason } of c.statuses ?? []) { const p = p2.get(id); if (p) p2.set(id, { ...p, status, reason }) }
-      for (const seq of c.expire ?? []) { const r = r2.get(seq); if (r?.state === 'pending') r2.set(seq, { ...r, state: 'rejected', reason: 'expired' }) }
-      polls = p2; rows = r2; persons = pe2
-      if (c.events?.length) outbox.appendEvents(c.events)
+      // As in a database transaction: the Signal keys of these votes' messages with them.
+      for (const a of c.alongside ?? []) { writeKeys(a.take()); a.settled(true) }
     },
+  }
+
+  function apply(c: JournalCommit): void {
+    check()
+    const p2 = new Map(polls), r2 = new Map(rows), pe2 = new Map(persons)
+    for (const p of c.polls ?? []) {
+      if (p2.has(p.id)) throw new Error(`UNIQUE constraint failed: poll_record.id (${p.id})`)
+      p2.set(p.id, copy(p))
+    }
+    for (const v of c.votes ?? []) {
+      if (r2.has(v.seq)) throw new Error(`UNIQUE constraint failed: vote_journal.seq (${v.seq})`)
+      r2.set(v.seq, copy({ seq: v.seq, hash: v.hash, raw: v.raw, confirmed: v.confirmed, ...v.derived }))
+    }
+    for (const d of c.derived ?? []) {
+      const r = r2.get(d.seq)
+      if (r) r2.set(d.seq, { seq: r.seq, hash: r.hash, raw: r.raw, confirmed: r.confirmed, ...copy(d.derived), dupOf: r.dupOf })
+    }
+    for (const { seq, raw } of c.enrich ?? []) {
+      const r = r2.get(seq)
+      if (!r) continue
+      r2.set(seq, { ...r, confirmed: true, raw: { ...r.raw, msgId: r.raw.msgId ?? raw.msgId, remoteJidAlt: r.raw.remoteJidAlt ?? raw.remoteJidAlt,
+        participant: r.raw.participant ?? raw.participant, participantAlt: r.raw.participantAlt ?? raw.participantAlt } })
+    }
+    for (const { lid, pn } of c.persons ?? []) if (!pe2.has(lid)) pe2.set(lid, pn)
+    for (const { id, jid } of c.creators ?? []) { const p = p2.get(id); if (p) p2.set(id, { ...p, creatorJid: jid }) }
+    for (const { id, status, reason } of c.statuses ?? []) { const p = p2.get(id); if (p) p2.set(id, { ...p, status, reason }) }
+    for (const seq of c.expire ?? []) { const r = r2.get(seq); if (r?.state === 'pending') r2.set(seq, { ...r, state: 'rejected', reason: 'expired' }) }
+    polls = p2; rows = r2; persons = pe2
+    if (c.events?.length) outbox.appendEvents(c.events)
   }
 }
 
@@ -151,13 +166,32 @@ function memoryChats(check: () => void): ChatTable {
   }
 }
 
-function memoryAuth(check: () => void): AuthState {
+function memoryAuth(check: () => void): AuthState & { writeRows(rows: KeyRow[]): void } {
   let creds: string | null = null
   const keys = new Map<string, string>()
   const listeners = new Set<(pairs: Array<{ lid: string; pn: string }>) => void>()
   const key = (type: string, id: string) => `${type}\u0000${id}`
-  const read = (type: string, id: string) => { const v = keys.get(key(type, id)); return v === undefined ? undefined : JSON.parse(v, BufferJSON.reviver) }
+  const read = (type: string, id: string) => {
+    const held = staging.peek(type, id)
+    const v = held ? held.json : keys.get(key(type, id))
+    return v === undefined || v === null ? undefined : JSON.parse(v, BufferJSON.reviver)
+  }
+  const writeRows = (rows: KeyRow[]) => {
+    for (const { type, id, json } of rows) {
+      if (json === null) keys.delete(key(type, id))
+      else keys.set(key(type, id), json)
+    }
+  }
+  const learned = (rows: KeyRow[]) => {
+    const pairs = rows.filter((r) => r.type === 'lid-mapping' && r.json !== null && !r.id.endsWith('_reverse'))
+      .flatMap((r) => { const lid = JSON.parse(r.json!); return typeof lid === 'string' ? [{ pn: `${r.id}@s.whatsapp.net`, lid: `${lid}@lid` }] : [] })
+    if (pairs.length) for (const fn of listeners) fn(pairs)
+  }
+  const staging = createKeyStaging({ write: async (rows) => { check(); writeRows(rows) }, committed: learned })
   return {
+    writeRows,
+    deferKeys: (work) => staging.defer(work),
+    alongside: () => staging.alongside(),
     async load() {
       const c: AuthenticationCreds = creds ? JSON.parse(creds, BufferJSON.reviver) : initAuthCreds()
       return {
@@ -169,22 +203,18 @@ function memoryAuth(check: () => void): AuthState {
             return out
           },
           set: async (data: SignalDataSet) => {
+            if (staging.stage(data)) return
             check()
-            for (const [type, entries] of Object.entries(data)) {
-              for (const [id, v] of Object.entries(entries ?? {})) {
-                if (v === null || v === undefined) keys.delete(key(type, id))
-                else keys.set(key(type, id), JSON.stringify(v, BufferJSON.replacer))
-              }
-            }
-            const learned = Object.entries(data['lid-mapping'] ?? {}).filter(([id, v]) => typeof v === 'string' && !id.endsWith('_reverse'))
-              .map(([pn, lid]) => ({ pn: `${pn}@s.whatsapp.net`, lid: `${lid as string}@lid` }))
-            if (learned.length) for (const fn of listeners) fn(learned)
+            const rows = keyRows(data)
+            staging.supersede(rows)
+            writeRows(rows)
+            learned(rows)
           },
         },
       }
     },
     async saveCreds(c) { check(); creds = JSON.stringify(c, BufferJSON.replacer) },
-    async clear() { check(); creds = null; keys.clear() },
+    async clear() { check(); creds = null; keys.clear(); staging.clear() },
     async getLIDForPN(pn) { const l = read('lid-mapping', userOf(pn)); return typeof l === 'string' ? `${l}@lid` : null },
     async getPNForLID(lid) { const p = read('lid-mapping', `${userOf(lid)}_reverse`); return typeof p === 'string' ? `${p}@s.whatsapp.net` : null },
     async lidPairs() {

@@ -2,14 +2,35 @@ import { initAuthCreds } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
 import { userOf } from '../../contract/jid.ts'
 import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
-import type { AuthState } from '../ports.ts'
-import { arrays, tx, type Pool } from './db.ts'
+import type { AuthState, KeyRow } from '../ports.ts'
+import { createKeyStaging, keyRows } from '../key-staging.ts'
+import { arrays, tx, type Pool, type Queryable } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import { reportWriteAsync } from '../write-health.ts'
 
 
 
 type Pair = { lid: string; pn: string }
+
+/** Writes Signal-key rows of one account on the caller's connection, inside its transaction (the journal's, or the auth state's own). */
+export function pgKeyWriter(schema: string, account: string): (c: Queryable, rows: KeyRow[]) => Promise<void> {
+  const K = `"${schema}".auth_keys`
+  return async (c, rows) => {
+    const put: [string[], string[], string[]] = [[], [], []]
+    const del: [string[], string[]] = [[], []]
+    for (const { type, id, json } of rows) {
+      if (json === null) { del[0].push(type); del[1].push(id) } else { put[0].push(type); put[1].push(id); put[2].push(json) }
+    }
+    if (put[0].length) {
+      await c.query(`INSERT INTO ${K} (account, type, id, json) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
+        ON CONFLICT (account, type, id) DO UPDATE SET json = excluded.json`, [account, ...put])
+    }
+    if (del[0].length) {
+      await c.query(`DELETE FROM ${K} k USING unnest($2::text[], $3::text[]) AS d(type, id)
+        WHERE k.account = $1 AND k.type = d.type AND k.id = d.id`, [account, ...del])
+    }
+  }
+}
 
 /**
  * Baileys' auth state of one account in PostgreSQL: creds as one row, each Signal key as a row
@@ -23,6 +44,8 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
 
   const revive = reviveKey
   const readKey = async (type: string, id: string): Promise<unknown> => {
+    const held = staging.peek(type, id)
+    if (held) return held.json === null ? undefined : revive(type, held.json)
     const [row] = await arrays<[string]>(pool, `SELECT json FROM ${K} WHERE account = $1 AND type = $2 AND id = $3`, [account, type, id])
     return row === undefined ? undefined : revive(type, row[0])
   }
@@ -31,28 +54,19 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
   // reported for /health, then thrown for Baileys to see.
   const written = <T>(what: string, fn: () => Promise<T>): Promise<T> => reportWriteAsync(health, what, fn)
 
-  const writeKeys = (data: SignalDataSet) => {
-    const put: [string[], string[], string[]] = [[], [], []]
-    const del: [string[], string[]] = [[], []]
-    for (const [type, entries] of Object.entries(data)) {
-      for (const [id, value] of Object.entries(entries ?? {})) {
-        if (value === null || value === undefined) { del[0].push(type); del[1].push(id) } else { put[0].push(type); put[1].push(id); put[2].push(encodeAuthValue(value)) }
-      }
-    }
-    if (!put[0].length && !del[0].length) return Promise.resolve()
-    return written('signal keys', () => tx(pool, async (c) => {
-      if (put[0].length) {
-        await c.query(`INSERT INTO ${K} (account, type, id, json) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
-          ON CONFLICT (account, type, id) DO UPDATE SET json = excluded.json`, [account, ...put])
-      }
-      if (del[0].length) {
-        await c.query(`DELETE FROM ${K} k USING unnest($2::text[], $3::text[]) AS d(type, id)
-          WHERE k.account = $1 AND k.type = d.type AND k.id = d.id`, [account, ...del])
-      }
-    }))
-  }
+  const writeRows = pgKeyWriter(schema, account)
+  const writeKeys = (rows: KeyRow[]): Promise<void> =>
+    rows.length ? written('signal keys', () => tx(pool, (c) => writeRows(c, rows))) : Promise.resolve()
 
   const listeners = new Set<(pairs: Pair[]) => void>()
+  /** Tells the listeners of LID↔PN pairs in rows that committed. */
+  const learned = (rows: KeyRow[]) => {
+    if (!listeners.size) return
+    const pairs = rows.filter((r) => r.type === 'lid-mapping' && r.json !== null && !r.id.endsWith('_reverse'))
+      .flatMap((r) => { const lid = decodeAuthValue(r.json!); return typeof lid === 'string' ? [{ pn: `${r.id}@s.whatsapp.net`, lid: `${lid}@lid` }] : [] })
+    if (pairs.length) for (const fn of listeners) fn(pairs)
+  }
+  const staging = createKeyStaging({ write: writeKeys, committed: learned })
 
   return {
     async load() {
@@ -63,22 +77,29 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
         keys: {
           get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
             const out: { [id: string]: SignalDataTypeMap[T] } = {}
-            if (!ids.length) return out
+            const stored: string[] = []
+            for (const id of ids) {
+              const held = staging.peek(type, id)
+              if (!held) stored.push(id)
+              else if (held.json !== null) out[id] = revive(type, held.json) as SignalDataTypeMap[T]
+            }
+            if (!stored.length) return out
             const got = await arrays<[string, string]>(pool, `SELECT id, json FROM ${K} WHERE account = $1 AND type = $2 AND id = ANY ($3::text[])`,
-              [account, type, ids])
+              [account, type, stored])
             for (const [id, json] of got) out[id] = revive(type, json) as SignalDataTypeMap[T]
             return out
           },
           set: async (data: SignalDataSet) => {
-            await writeKeys(data)
-            const mappings = data['lid-mapping']
-            if (mappings && listeners.size) {
-              const learned = Object.entries(mappings).filter(([id, v]) => typeof v === 'string' && !id.endsWith('_reverse'))
-                .map(([pn, lid]) => ({ pn: `${pn}@s.whatsapp.net`, lid: `${lid as string}@lid` }))
-              if (learned.length) for (const fn of listeners) fn(learned)
-            }
+            if (staging.stage(data)) return
+            const rows = keyRows(data)
+            staging.supersede(rows)
+            await writeKeys(rows)
+            learned(rows)
           },
-          clear: async () => { await written('signal keys', () => pool.query(`DELETE FROM ${K} WHERE account = $1`, [account])) },
+          clear: async () => {
+            staging.clear()
+            await written('signal keys', () => pool.query(`DELETE FROM ${K} WHERE account = $1`, [account]))
+          },
         },
       }
     },
@@ -87,6 +108,7 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
         ON CONFLICT (account) DO UPDATE SET json = excluded.json`, [account, encodeAuthValue(creds)]))
     },
     async clear() {
+      staging.clear()
       await written('credentials', () => tx(pool, async (c) => {
         await c.query(`DELETE FROM ${CR} WHERE account = $1`, [account])
         await c.query(`DELETE FROM ${K} WHERE account = $1`, [account])
@@ -112,5 +134,7 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
       listeners.add(fn)
       return () => { listeners.delete(fn) }
     },
+    deferKeys: (work) => staging.defer(work),
+    alongside: () => staging.alongside(),
   }
 }

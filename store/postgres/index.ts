@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { AccountStore, Store } from '../ports.ts'
-import { createPgAuth } from './auth.ts'
+import { createPgAuth, pgKeyWriter } from './auth.ts'
 import { createPgCampaigns } from './campaigns.ts'
 import { createPgChats } from './chats.ts'
 import { openPool, SCHEMA_NAME, type Pool } from './db.ts'
@@ -84,7 +84,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
       a = {
         auth: createPgAuth(pool, schema, id, health),
         chats: createPgChats(pool, schema, id, health),
-        votes: createPgJournal(pool, schema, id, health, counter(id), outbox),
+        votes: createPgJournal(pool, schema, id, health, counter(id), outbox, pgKeyWriter(schema, id)),
         campaigns: createPgCampaigns(pool, schema, id, health, outbox),
       }
       accounts.set(id, a)

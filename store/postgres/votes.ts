@@ -1,6 +1,6 @@
-import type { JournalCommit, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
+import type { JournalCommit, KeyRow, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
 import { senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
-import { arrays, bytes, rows, tx, type Pool, type PoolClient } from './db.ts'
+import { arrays, bytes, rows, tx, type Pool, type PoolClient, type Queryable } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import { reportWriteAsync } from '../write-health.ts'
 import type { PgOutbox } from './outbox.ts'
@@ -39,7 +39,7 @@ export async function maxSeqs(pool: Pool, schema: string): Promise<Map<string, n
  * outbox on the same connection, announced once committed).
  */
 export function createPgJournal(pool: Pool, schema: string, account: string, health: WriteReporter, seqs: SeqCounter,
-  outbox?: Pick<PgOutbox, 'appendEventsIn' | 'appended'>): VoteJournal {
+  outbox?: Pick<PgOutbox, 'appendEventsIn' | 'appended'>, writeKeys?: (c: Queryable, rows: KeyRow[]) => Promise<void>): VoteJournal {
   const P = `"${schema}".poll_record`
   const V = `"${schema}".vote_journal`
   const PE = `"${schema}".vote_person`
@@ -171,20 +171,29 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
     async commit(ch: JournalCommit) {
       const now = Date.now()
       let delivered = 0
-      await reportWriteAsync(health, 'vote journal', () => tx(pool, async (c) => {
-        if (ch.polls?.length) await write.polls(c, ch.polls, now)
-        if (ch.votes?.length) await write.votes(c, ch.votes)
-        if (ch.derived?.length) await write.derived(c, ch.derived)
-        if (ch.enrich?.length) await write.enrich(c, ch.enrich)
-        if (ch.persons?.length) await write.persons(c, ch.persons)
-        if (ch.creators?.length) await write.creators(c, ch.creators)
-        if (ch.statuses?.length) await write.statuses(c, ch.statuses)
-        if (ch.expire?.length) await write.expire(c, ch.expire)
-        if (ch.events?.length) {
-          if (!outbox) throw new Error('webhook events to write, but no outbox')
-          delivered = await outbox.appendEventsIn(c, ch.events)
-        }
-      }))
+      const alongside = writeKeys ? ch.alongside ?? [] : []
+      let ok = false
+      try {
+        await reportWriteAsync(health, 'vote journal', () => tx(pool, async (c) => {
+          if (ch.polls?.length) await write.polls(c, ch.polls, now)
+          if (ch.votes?.length) await write.votes(c, ch.votes)
+          if (ch.derived?.length) await write.derived(c, ch.derived)
+          if (ch.enrich?.length) await write.enrich(c, ch.enrich)
+          if (ch.persons?.length) await write.persons(c, ch.persons)
+          if (ch.creators?.length) await write.creators(c, ch.creators)
+          if (ch.statuses?.length) await write.statuses(c, ch.statuses)
+          if (ch.expire?.length) await write.expire(c, ch.expire)
+          if (ch.events?.length) {
+            if (!outbox) throw new Error('webhook events to write, but no outbox')
+            delivered = await outbox.appendEventsIn(c, ch.events)
+          }
+          // The Signal-key update of each vote's message: one transaction with the vote (key-staging.ts).
+          for (const a of alongside) await writeKeys!(c, a.take())
+        }))
+        ok = true
+      } finally {
+        for (const a of alongside) a.settled(ok)
+      }
       if (delivered) outbox!.appended()
     },
   }

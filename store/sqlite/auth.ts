@@ -2,41 +2,52 @@ import { initAuthCreds } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
 import { userOf } from '../../contract/jid.ts'
 import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
-import type { AuthState } from '../ports.ts'
+import type { AuthState, KeyRow } from '../ports.ts'
+import { createKeyStaging, keyRows } from '../key-staging.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import { reportWrite } from '../write-health.ts'
 
-
-
+/** Writes Signal-key rows of one account inside the caller's transaction (the journal's, or the auth state's own). */
+export function sqliteKeyWriter(db: Db, account: string): (rows: KeyRow[]) => void {
+  const putKey = db.prepare('INSERT INTO auth_keys (account, type, id, json) VALUES (?, ?, ?, ?) ON CONFLICT(account, type, id) DO UPDATE SET json = excluded.json')
+  const delKey = db.prepare('DELETE FROM auth_keys WHERE account = ? AND type = ? AND id = ?')
+  return (rows) => {
+    for (const { type, id, json } of rows) {
+      if (json === null) delKey.run(account, type, id)
+      else putKey.run(account, type, id, json)
+    }
+  }
+}
 
 /** Baileys' auth state in SQLite: creds as one row, each Signal key as a row, writes in transactions. */
 export function createSqliteAuth(db: Db, account: string, health: WriteReporter): AuthState {
   const getCreds = db.prepare('SELECT json FROM auth_creds WHERE account = ?').raw()
   const putCreds = db.prepare('INSERT INTO auth_creds (account, json) VALUES (?, ?) ON CONFLICT(account) DO UPDATE SET json = excluded.json')
   const getKey = db.prepare('SELECT json FROM auth_keys WHERE account = ? AND type = ? AND id = ?').raw()
-  const putKey = db.prepare('INSERT INTO auth_keys (account, type, id, json) VALUES (?, ?, ?, ?) ON CONFLICT(account, type, id) DO UPDATE SET json = excluded.json')
-  const delKey = db.prepare('DELETE FROM auth_keys WHERE account = ? AND type = ? AND id = ?')
+  const writeRows = sqliteKeyWriter(db, account)
 
   const readKey = (type: string, id: string): unknown => {
-    const text = (getKey.get(account, type, id) as [string] | undefined)?.[0]
-    return text === undefined ? undefined : reviveKey(type, text)
+    const held = staging.peek(type, id)
+    const text = held ? held.json : (getKey.get(account, type, id) as [string] | undefined)?.[0]
+    return text === undefined || text === null ? undefined : reviveKey(type, text)
   }
 
   // Baileys retries a failed key commit (and holds the message meanwhile): the failure is
   // reported for /health, then thrown for Baileys to see.
   const written = <T>(what: string, fn: () => T): T => reportWrite(health, what, fn)
-  const writeKeys = (data: SignalDataSet) => written('signal keys', () => tx(db, () => {
-    for (const [type, entries] of Object.entries(data)) {
-      for (const [id, value] of Object.entries(entries ?? {})) {
-        if (value === null || value === undefined) delKey.run(account, type, id)
-        else putKey.run(account, type, id, encodeAuthValue(value))
-      }
-    }
-  }))
+  const writeKeys = (rows: KeyRow[]) => written('signal keys', () => tx(db, () => writeRows(rows)))
 
   const pairs = db.prepare(`SELECT id, json FROM auth_keys WHERE account = ? AND type = 'lid-mapping' AND id NOT LIKE '%\\_reverse' ESCAPE '\\'`).raw()
   const listeners = new Set<(pairs: Array<{ lid: string; pn: string }>) => void>()
+  /** Tells the listeners of LID↔PN pairs in rows that committed. */
+  const learned = (rows: KeyRow[]) => {
+    if (!listeners.size) return
+    const pairs = rows.filter((r) => r.type === 'lid-mapping' && r.json !== null && !r.id.endsWith('_reverse'))
+      .flatMap((r) => { const lid = decodeAuthValue(r.json!); return typeof lid === 'string' ? [{ pn: `${r.id}@s.whatsapp.net`, lid: `${lid}@lid` }] : [] })
+    if (pairs.length) for (const fn of listeners) fn(pairs)
+  }
+  const staging = createKeyStaging({ write: async (rows) => writeKeys(rows), committed: learned })
 
   const pnForLid = (lid: string): string | null => {
     const pn = readKey('lid-mapping', `${userOf(lid)}_reverse`)
@@ -44,6 +55,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
   }
 
   const clear = () => written('credentials', () => tx(db, () => {
+    staging.clear()
     db.prepare('DELETE FROM auth_creds WHERE account = ?').run(account)
     db.prepare('DELETE FROM auth_keys WHERE account = ?').run(account)
   }))
@@ -64,15 +76,16 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
             return out
           },
           set: async (data: SignalDataSet) => {
-            writeKeys(data)
-            const mappings = data['lid-mapping']
-            if (mappings && listeners.size) {
-              const learned = Object.entries(mappings).filter(([id, v]) => typeof v === 'string' && !id.endsWith('_reverse'))
-                .map(([pn, lid]) => ({ pn: `${pn}@s.whatsapp.net`, lid: `${lid as string}@lid` }))
-              if (learned.length) for (const fn of listeners) fn(learned)
-            }
+            if (staging.stage(data)) return
+            const rows = keyRows(data)
+            staging.supersede(rows)
+            writeKeys(rows)
+            learned(rows)
           },
-          clear: async () => { written('signal keys', () => db.prepare('DELETE FROM auth_keys WHERE account = ?').run(account)) },
+          clear: async () => {
+            staging.clear()
+            written('signal keys', () => db.prepare('DELETE FROM auth_keys WHERE account = ?').run(account))
+          },
         },
       }
     },
@@ -93,5 +106,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
       listeners.add(fn)
       return () => { listeners.delete(fn) }
     },
+    deferKeys: (work) => staging.defer(work),
+    alongside: () => staging.alongside(),
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { ACCOUNT_ID } from '../../contract/limits.ts'
 import type { AccountStore, Store } from '../ports.ts'
-import { createSqliteAuth } from './auth.ts'
+import { createSqliteAuth, sqliteKeyWriter } from './auth.ts'
 import { createSqliteCampaigns } from './campaigns.ts'
 import { createSqliteChats } from './chats.ts'
 import { lockDataDir, prepareDataDir } from './data-dir.ts'
@@ -62,7 +62,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
       let a = accounts.get(id)
       if (a) return a
       if (!ACCOUNT_ID.test(id)) throw new Error(`invalid account id "${id}"`)
-      a = { auth: createSqliteAuth(db, id, health), chats: createSqliteChats(db, id, health), votes: createSqliteJournal(db, id, health, seqs, outbox),
+      a = { auth: createSqliteAuth(db, id, health), chats: createSqliteChats(db, id, health), votes: createSqliteJournal(db, id, health, seqs, outbox, sqliteKeyWriter(db, id)),
         campaigns: createSqliteCampaigns(db, id, health, outbox) }
       accounts.set(id, a)
       return a

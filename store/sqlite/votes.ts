@@ -1,4 +1,4 @@
-import type { JournalCommit, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
+import type { JournalCommit, KeyRow, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
 import { senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
@@ -28,7 +28,7 @@ export function seqCounter(db: Db): SeqCounter {
  * own but the shared journal-number counter.
  */
 export function createSqliteJournal(db: Db, account: string, health: WriteReporter, seqs: SeqCounter = seqCounter(db),
-  outbox?: Pick<Outbox, 'appendEvents'>): VoteJournal {
+  outbox?: Pick<Outbox, 'appendEvents'>, writeKeys?: (rows: KeyRow[]) => void): VoteJournal {
   const st = {
     insertPoll: db.prepare(`INSERT INTO poll_record (account, id, chat_id, question, options, option_hashes, selectable_count,
       secret, created_at, status, reason, creator_jid, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`),
@@ -110,22 +110,35 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
     },
     async commit(c: JournalCommit) {
       const now = Date.now()
-      reportWrite(health, 'vote journal', () => tx(db, () => {
-        for (const p of c.polls ?? []) write.poll(p, now)
-        for (const v of c.votes ?? []) write.vote(v.seq, v.hash, v.raw, v.derived, v.confirmed)
-        for (const d of c.derived ?? []) write.derived(d.seq, d.derived)
-        for (const { seq, raw } of c.enrich ?? []) {
-          st.enrich.run([raw.msgId ?? null, raw.remoteJidAlt ?? null, raw.participant ?? null, raw.participantAlt ?? null, seq, account])
-        }
-        for (const { lid, pn } of c.persons ?? []) st.person.run([account, lid, pn])
-        for (const { id, jid } of c.creators ?? []) st.setCreator.run([jid, id, account])
-        for (const { id, status, reason, at } of c.statuses ?? []) st.setStatus.run([status, reason ?? null, at, id, account])
-        for (const seq of c.expire ?? []) st.expire.run([seq, account])
-        if (c.events?.length) {
-          if (!outbox) throw new Error('webhook events to write, but no outbox')
-          outbox.appendEvents(c.events)
-        }
-      }))
+      const alongside = writeKeys ? c.alongside ?? [] : []
+      let ok = false
+      try {
+        journalTx(c, now, alongside)
+        ok = true
+      } finally {
+        for (const a of alongside) a.settled(ok)
+      }
     },
+  }
+
+  function journalTx(c: JournalCommit, now: number, alongside: NonNullable<JournalCommit['alongside']>): void {
+    reportWrite(health, 'vote journal', () => tx(db, () => {
+      for (const p of c.polls ?? []) write.poll(p, now)
+      for (const v of c.votes ?? []) write.vote(v.seq, v.hash, v.raw, v.derived, v.confirmed)
+      for (const d of c.derived ?? []) write.derived(d.seq, d.derived)
+      for (const { seq, raw } of c.enrich ?? []) {
+        st.enrich.run([raw.msgId ?? null, raw.remoteJidAlt ?? null, raw.participant ?? null, raw.participantAlt ?? null, seq, account])
+      }
+      for (const { lid, pn } of c.persons ?? []) st.person.run([account, lid, pn])
+      for (const { id, jid } of c.creators ?? []) st.setCreator.run([jid, id, account])
+      for (const { id, status, reason, at } of c.statuses ?? []) st.setStatus.run([status, reason ?? null, at, id, account])
+      for (const seq of c.expire ?? []) st.expire.run([seq, account])
+      if (c.events?.length) {
+        if (!outbox) throw new Error('webhook events to write, but no outbox')
+        outbox.appendEvents(c.events)
+      }
+      // The Signal-key update of each vote's message: one transaction with the vote (key-staging.ts).
+      for (const a of alongside) writeKeys!(a.take())
+    }))
   }
 }

@@ -179,7 +179,8 @@ votes('a copy that arrives while the genuine vote is held offline does not suppr
   // Y votes while the fake holds it for the next login; X (who never got this poll) copies the bytes
   const heldId = await y.vote({ pollId, options: ['No'], offline: true })
   const genuine = lastVote(y)
-  const copyId = await x.vote({ pollId, raw: genuine })
+  // Its own sender time, as a real copy has: the rows are told apart by it (both are made within a millisecond here).
+  const copyId = await x.vote({ pollId, raw: genuine, senderTimestampMs: genuine.senderTimestampMs + 1 })
   await w.fake.waitForReceipt(copyId)
   const copy = lastVote(x)
   await waitFor('the copy in the journal', async () => (await history(w, pollId)).some((r) => r.senderTimestamp === copy.senderTimestampMs))

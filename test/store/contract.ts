@@ -181,6 +181,63 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
       { pn: '15551110002@s.whatsapp.net', lid: '80000000002@lid' },
     ])
   })
+  const bytesOf = async (keys: Awaited<ReturnType<AccountStore['auth']['load']>>['keys'], id: string) => {
+    const got = (await keys.get('session', [id]))[id]
+    return got ? [...got] : undefined
+  }
+
+  auth('held key writes: read back at once, committed by the vote that carries them, in its transaction', async ({ t, a }) => {
+    const keys = (await a.auth.load()).keys
+    assert.is(a.auth.alongside(), undefined, 'nothing to carry outside deferKeys')
+    await a.auth.deferKeys(async () => {
+      await keys.set({ session: { 's.0': new Uint8Array([1]), 'gone.0': null } })
+      assert.equal(await bytesOf(keys, 's.0'), [1], 'read while held')
+      await a.votes.commit({ polls: [rec], alongside: [a.auth.alongside()!] })
+    })
+    const back = t.reopen ? (await t.reopen()).account('default') : a
+    assert.equal(await bytesOf((await back.auth.load()).keys, 's.0'), [1])
+    assert.equal((await back.votes.polls()).map((p) => p.id), ['P1'])
+  })
+
+  auth('held key writes: written when the work ends if no vote took them; dropped when it fails', async ({ t, a }) => {
+    const keys = (await a.auth.load()).keys
+    await a.auth.deferKeys(async () => { await keys.set({ session: { 'left.0': new Uint8Array([2]) } }) })
+    await a.auth.deferKeys(async () => {
+      await keys.set({ session: { 'failed.0': new Uint8Array([3]) } })
+      throw new Error('could not journal')
+    }).then(() => assert.unreachable('must fail'), (err) => assert.match(String(err), /could not journal/))
+    assert.is(await bytesOf(keys, 'failed.0'), undefined, 'dropped at once')
+    const back = t.reopen ? (await t.reopen()).account('default') : a
+    const reloaded = (await back.auth.load()).keys
+    assert.equal([await bytesOf(reloaded, 'left.0'), await bytesOf(reloaded, 'failed.0')], [[2], undefined])
+  })
+
+  auth('held key writes: a vote commit that fails writes none of them', async ({ t, a }) => {
+    const keys = (await a.auth.load()).keys
+    await keys.set({ session: { 'k.0': new Uint8Array([1]) } })
+    t.failWrites(true)
+    await a.auth.deferKeys(async () => {
+      // Large enough to need new pages: SQLite's full disk refuses only growth.
+      await keys.set({ session: { 'k.0': new Uint8Array([9]), 'big.0': new Uint8Array(256 * 1024) } })
+      await a.votes.commit({ polls: [rec], alongside: [a.auth.alongside()!] })
+    }).then(() => assert.unreachable('must fail'), () => undefined)
+    t.failWrites(false)
+    assert.equal(await bytesOf(keys, 'k.0'), [1], 'the committed value again')
+    assert.equal(await a.votes.polls(), [])
+  })
+
+  auth('held key writes are not written before the vote: a crash in between leaves the old value', async ({ t, a }) => {
+    if (!t.reopen) return
+    const keys = (await a.auth.load()).keys
+    await keys.set({ session: { 'r.0': new Uint8Array([1]) } })
+    let after: Store | undefined
+    await a.auth.deferKeys(async () => {
+      await keys.set({ session: { 'r.0': new Uint8Array([2]) } })
+      after = await t.reopen!()
+      throw new Error('crashed before the vote committed')
+    }).catch(() => undefined)
+    assert.equal(await bytesOf((await after!.account('default').auth.load()).keys, 'r.0'), [1])
+  })
   auth.run()
 
   const registry = suite<{ t: StoreUnderTest }>(`${name}: account registry`)

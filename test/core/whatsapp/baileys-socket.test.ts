@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert'
 import { addTransactionCapability, DEFAULT_CONNECTION_CONFIG, encodeWAMessage, generateSignalPubKey } from '@whiskeysockets/baileys'
 import type { proto } from '@whiskeysockets/baileys'
 import { pino } from 'pino'
-import { createSqliteAuth } from '../../../store/sqlite/auth.ts'
+import { createSqliteAuth, sqliteKeyWriter } from '../../../store/sqlite/auth.ts'
+import { createSqliteJournal } from '../../../store/sqlite/votes.ts'
 import { migrate } from '../../../store/sqlite/schema.ts'
 import { openMemoryDb, type Db } from '../../../store/sqlite/db.ts'
 import { journalingSignalRepository } from '../../../core/whatsapp/baileys-socket.ts'
@@ -126,6 +127,59 @@ repo('a 1:1 vote is reported before the session step is committed, and survives 
   fail = false
   await rx.repo.decryptMessage({ jid: VOTER, type, ciphertext })
   assert.equal(seen, [false, false], 'reported twice, before any commit each time')
+})
+
+/** A receiver whose key writes are held back and committed by the vote's journal transaction, as the server wires it. */
+async function heldReceiver(journalVote: (p: SignalPlaintext, commit: () => Promise<void>) => Promise<void>) {
+  const db = openMemoryDb()
+  migrate(db)
+  const auth = createSqliteAuth(db, 'default', quiet)
+  const state = await auth.load()
+  const journal = createSqliteJournal(db, 'default', quiet, undefined, undefined, sqliteKeyWriter(db, 'default'))
+  const keys = addTransactionCapability(state.keys, log, { maxCommitRetries: 1, delayBetweenTriesMs: 0 })
+  let polls = 0
+  const make = journalingSignalRepository(async (p) => {
+    if (!p.message.pollUpdateMessage) return
+    const record = { id: `P${++polls}`, chatId: GROUP, question: 'Q', options: ['A'], hashes: ['h'], selectableCount: 1,
+      secret: new Uint8Array(32), timestamp: 1, status: 'sent' as const }
+    await journalVote(p, () => journal.commit({ polls: [record], alongside: p.alongside ? [p.alongside] : [] }))
+  }, undefined, auth)
+  const repo = make({ creds: state.creds, keys }, log, async () => []) as Repo
+  let before = ''
+  return { db, creds: state.creds, repo, journal, mark: () => { before = snapshot(db) }, changed: () => snapshot(db) !== before }
+}
+
+repo('held key writes: a group vote\'s sender-key step commits in the vote\'s own transaction, not before', async () => {
+  const seen: Array<{ early: boolean; withVote: boolean }> = []
+  const rx: Awaited<ReturnType<typeof heldReceiver>> = await heldReceiver(async (_p, commit) => {
+    // As the engine's group commit does: the batch is written on a later turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve))
+    const early = rx.changed()
+    await commit()
+    seen.push({ early, withVote: rx.changed() })
+  })
+  const ciphertext = await groupSetup(rx)
+  rx.mark()
+  await rx.repo.decryptGroupMessage({ group: GROUP, authorJid: VOTER, msg: ciphertext })
+  assert.equal(seen, [{ early: false, withVote: true }], 'nothing committed before the vote; the keys with it')
+  assert.equal((await rx.journal.polls()).length, 1)
+})
+
+repo('held key writes: a failed journal write commits no key, and the 1:1 vote decrypts when it comes again', async () => {
+  let fail = true
+  const rx: Awaited<ReturnType<typeof heldReceiver>> = await heldReceiver(async (_p, commit) => {
+    await new Promise((resolve) => setImmediate(resolve))
+    if (fail) throw new Error('disk full')
+    await commit()
+  })
+  const { type, ciphertext } = await directSetup(rx)
+  rx.mark()
+  await rx.repo.decryptMessage({ jid: VOTER, type, ciphertext }).then(() => assert.unreachable('must fail'), (err: Error) => assert.is(err.message, 'disk full'))
+  assert.not.ok(rx.changed(), 'no key written')
+  fail = false
+  await rx.repo.decryptMessage({ jid: VOTER, type, ciphertext })
+  assert.ok(rx.changed(), 'written with the vote')
+  assert.equal((await rx.journal.polls()).length, 1)
 })
 
 repo.run()
