@@ -1,8 +1,8 @@
 import type { Namespace } from 'socket.io'
 import { publicStatus, type Session } from '../contract/account.ts'
-import type { CampaignUpdate } from '../contract/campaigns.ts'
 import type { Emitter } from '../contract/events.ts'
 import type { PollReader, PollView } from '../contract/polls.ts'
+import { clientOutlet } from './client-fold.ts'
 
 /** What one namespace broadcasts: one account's session, polls and events. */
 export interface Broadcast {
@@ -35,69 +35,61 @@ export function announce(to: { emit(event: string, ...args: unknown[]): unknown 
 /**
  * Sends one account's events to the clients of one Socket.IO namespace under the GUI's event
  * names (API.md): on connection `client_status`, then `whatsapp_user` (if ready), `qr_code`
- * (if pending) and `initial_poll_data`; afterwards every change. Returns the remover.
+ * (if pending) and `initial_poll_data`; afterwards every change. `announce()` tells every client
+ * the whole state again; `stop()` removes it.
  *
- * `updateIntervalMs`: at most one poll_update_to_gui per poll per this many ms (default 250;
- * 0 = every change). The first change goes out at once, later ones within the window are folded
- * into one that carries the newest state when it ends: every update is complete, so none is lost.
+ * `poll_update_to_gui` and `campaign_update` are folded by backpressure (client-fold.ts): a
+ * client that takes what it is sent gets every change at once; one with a send still pending
+ * gets the newest state of each poll and campaign when it drains. Every update is complete, so
+ * none is lost. (`fold: false`: every change at once to every client, for the bench.)
+ *
+ * `relay` (several processes, the PostgreSQL adapter): the events this process's account emits
+ * also go to the same namespace on every other process, which passes them to its own clients
+ * the same way; so each process folds for the clients it holds. The adapter keeps them in order.
  */
-export function broadcast(nsp: Namespace, account: Broadcast, opts: { updateIntervalMs?: number } = {}): () => void {
+export function broadcast(nsp: Namespace, account: Broadcast, opts: { fold?: boolean; relay?: boolean } = {}): { stop(): void; announce(): void } {
   const { polls, emitter } = account
   const onConnection = (socket: { emit(event: string, ...args: unknown[]): unknown }) => announce(socket, account)
   nsp.on('connection', onConnection)
+  const out = clientOutlet(nsp, { fold: opts.fold })
 
-  // Under a vote flood every group commit changes the touched polls; sending each change to
-  // every client (each with the poll's whole voter list) outran the clients, and the server
-  // buffered what they could not take until memory grew by hundreds of MB (test/load, issue #7).
-  const interval = opts.updateIntervalMs ?? 250
-  const pollUpdates = fold<PollView>(interval, (id, p) => nsp.emit('poll_update_to_gui', pollUpdatePayload(id, p)))
-  // A campaign's combined result changes with every vote of any of its chats: folded the same way.
-  const campaignUpdates = fold<CampaignUpdate>(interval, (_id, u) => nsp.emit('campaign_update', u))
+  /** What reaches this process's clients, from its own account or relayed from another process. */
+  const deliver = (m: Relayed) => {
+    if (m.fold) return out.fold(m.event, m.fold, m.args[0])
+    // The whole list supersedes whatever a client still holds.
+    if (m.event === 'initial_poll_data') out.drop('poll_update_to_gui')
+    out.emit(m.event, ...m.args)
+  }
+  const send = (m: Relayed) => {
+    deliver(m)
+    if (opts.relay) nsp.serverSideEmit(RELAY, m)
+  }
+  const onRelay = (m: Relayed) => deliver(m)
+  if (opts.relay) nsp.on(RELAY, onRelay)
+  const everyone = { emit: (event: string, ...args: unknown[]) => send({ event, args }) }
 
   const offs = [
-    emitter.on('status', (s) => nsp.emit('client_status', publicStatus(s))),
-    emitter.on('qr', (qr) => nsp.emit('qr_code', qr)),
-    emitter.on('user', (u) => nsp.emit('whatsapp_user', u)),
-    emitter.on('poll:new', (pollMsgId, pollData) => nsp.emit('new_poll_sent', { pollMsgId, pollData })),
-    emitter.on('poll:update', pollUpdates.push),
-    // The whole list supersedes whatever a window still holds.
-    emitter.on('polls:reset', () => { pollUpdates.drop(); nsp.emit('initial_poll_data', polls.all()) }),
-    emitter.on('campaign:update', (u) => campaignUpdates.push(u.campaignId, u)),
+    emitter.on('status', (s) => send({ event: 'client_status', args: [publicStatus(s)] })),
+    emitter.on('qr', (qr) => send({ event: 'qr_code', args: [qr] })),
+    emitter.on('user', (u) => send({ event: 'whatsapp_user', args: [u] })),
+    emitter.on('poll:new', (pollMsgId, pollData) => send({ event: 'new_poll_sent', args: [{ pollMsgId, pollData }] })),
+    emitter.on('poll:update', (id, p) => send({ event: 'poll_update_to_gui', fold: id, args: [pollUpdatePayload(id, p)] })),
+    emitter.on('polls:reset', () => send({ event: 'initial_poll_data', args: [polls.all()] })),
+    emitter.on('campaign:update', (u) => send({ event: 'campaign_update', fold: u.campaignId, args: [u] })),
   ]
-  return () => {
-    nsp.off('connection', onConnection)
-    for (const off of offs) off()
-    pollUpdates.drop()
-    campaignUpdates.drop()
+  return {
+    announce: () => announce(everyone, account),
+    stop() {
+      nsp.off('connection', onConnection)
+      if (opts.relay) nsp.off(RELAY, onRelay)
+      for (const off of offs) off()
+      out.close()
+    },
   }
 }
 
-/**
- * At most one send per id per `interval` ms (0 = every change): the first change goes out at
- * once, later ones within the window fold into one carrying the newest state when it ends.
- * Every update is complete, so none is lost.
- */
-function fold<T>(interval: number, send: (id: string, value: T) => void) {
-  const windows = new Map<string, { timer: ReturnType<typeof setTimeout>; pending?: T }>()
-  const open = (id: string) => {
-    const timer = setTimeout(() => {
-      const w = windows.get(id)
-      windows.delete(id)
-      if (w?.pending !== undefined) { send(id, w.pending); open(id) }
-    }, interval)
-    windows.set(id, { timer })
-  }
-  return {
-    push(id: string, value: T) {
-      if (interval <= 0) return send(id, value)
-      const w = windows.get(id)
-      if (w) { w.pending = value; return }
-      send(id, value)
-      open(id)
-    },
-    drop() {
-      for (const w of windows.values()) clearTimeout(w.timer)
-      windows.clear()
-    },
-  }
-}
+/** The server-side event that carries an account's events to the other processes' clients. */
+const RELAY = 'pollwire:event'
+
+/** One event for the clients; `fold`: its key when only the newest per key matters (client-fold.ts). */
+interface Relayed { event: string; args: unknown[]; fold?: string }

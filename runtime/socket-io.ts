@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { Server, type Namespace, type Socket } from 'socket.io'
 import { MAX_BODY_BYTES } from '../contract/limits.ts'
-import { announce, broadcast, type Broadcast } from './broadcaster.ts'
+import { broadcast, type Broadcast } from './broadcaster.ts'
 import { hostAllowed, MISDIRECTED, originAllowed, refusalBody, type HostRule } from './caller-guard.ts'
 import { tokenMatches } from './token-guard.ts'
 
@@ -25,8 +25,8 @@ export interface SocketIoDeps extends Broadcast {
   corsOrigins: string[]
   /** the Host check (runtime/caller-guard.ts); absent or null = none (API_TOKEN set, no ALLOWED_HOSTS) */
   hosts?: HostRule | null
-  /** see broadcaster.ts */
-  updateIntervalMs?: number
+  /** false: every poll and campaign update to every client at once, whatever it has buffered (broadcaster.ts; the bench's comparison) */
+  foldUpdates?: boolean
   /** several processes: events reach the clients of every process (@socket.io/postgres-adapter) */
   adapter?: Parameters<Server['adapter']>[0]
 }
@@ -51,7 +51,7 @@ function misdirected(res: ServerResponse): void {
 
 
 /** Socket.IO on the HTTP server: forwards session events under the GUI's event names. */
-export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close(): Promise<void> } {
+export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { io: Server; close(): Promise<void> } {
   const { session, polls, emitter, log, apiToken, corsOrigins } = deps
   const hosts = deps.hosts ?? null
   const hostOk = (host: string | undefined) => hosts === null || hostAllowed(host, hosts)
@@ -84,35 +84,36 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
     : null
   if (authorize) io.use(authorize)
 
-  const opts = { updateIntervalMs: deps.updateIntervalMs }
-  let stopDefault = broadcast(io.of('/'), { session, polls, emitter }, opts)
+  // With the adapter, each process passes an account's events to the clients it holds itself.
+  const opts = { fold: deps.foldUpdates, relay: !!deps.adapter }
+  let defaultNsp = broadcast(io.of('/'), { session, polls, emitter }, opts)
 
-  const namespaces = new Map<string, { nsp: Namespace; stop: () => void }>()
+  const namespaces = new Map<string, { nsp: Namespace; b: ReturnType<typeof broadcast> }>()
   const serve = (id: string, account: Broadcast) => {
     const nsp = io.of(`/accounts/${id}`)
     if (authorize) nsp.use(authorize)
-    namespaces.set(id, { nsp, stop: broadcast(nsp, account, opts) })
+    namespaces.set(id, { nsp, b: broadcast(nsp, account, opts) })
   }
   // Another object for the same account: its events from now on. When it changed owner, every
   // client is told the whole state again: what the old one had not sent yet is gone with it.
   const rebind = (id: string, account: Broadcast, again: boolean) => {
     if (id === 'default') {
-      stopDefault()
-      stopDefault = broadcast(io.of('/'), account, opts)
-      if (again) announce(io.of('/'), account)
+      defaultNsp.stop()
+      defaultNsp = broadcast(io.of('/'), account, opts)
+      if (again) defaultNsp.announce()
     }
     const n = namespaces.get(id)
     if (!n) return
-    n.stop()
-    n.stop = broadcast(n.nsp, account, opts)
-    if (again) announce(n.nsp, account)
+    n.b.stop()
+    n.b = broadcast(n.nsp, account, opts)
+    if (again) n.b.announce()
   }
   // A removed account's clients are cut and its namespace forgotten: connecting again is refused.
   const drop = (id: string) => {
     const n = namespaces.get(id)
     if (!n) return
     namespaces.delete(id)
-    n.stop()
+    n.b.stop()
     n.nsp.disconnectSockets(true)
     n.nsp.removeAllListeners()
     // The PostgreSQL adapter releases its LISTEN connection once every namespace's adapter closed.
@@ -128,10 +129,11 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { close():
   log.debug('socket.io attached')
 
   return {
+    io,
     close: () => {
-      stopDefault()
+      defaultNsp.stop()
       unwatch?.()
-      for (const n of namespaces.values()) n.stop()
+      for (const n of namespaces.values()) n.b.stop()
       return new Promise<void>((resolve) => { io.close(() => resolve()) })
     },
   }
