@@ -78,8 +78,9 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
     id, store: store.account(id), log, metrics: metrics.account(id), webhooks: store.outbox,
     createSocket: socketFactory, waWebSocketUrl: config.waWsUrl, campaigns: { maxPerMinute: config.campaignMaxPerMinute },
   })
-  // Several processes on one PostgreSQL database: the pool holds follower copies, the
-  // coordinator owns (builds afresh and connects) those whose lock this process takes.
+  // Several processes on one PostgreSQL database: the pool holds follower copies of the accounts
+  // another process owns; those whose lock this process takes at load it builds once, as owner,
+  // and later ones the coordinator builds afresh; it connects them all.
   let advertised = config.advertiseUrl ?? ''
   const cluster = pg ? await openCluster(pg.pool, {
     url: config.databaseUrl!, schema: pg.schema, log: log.child({ module: 'cluster' }), processId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
@@ -88,7 +89,7 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
   let coordinator: Coordinator | null = null
   const pool = createAccountPool({
     store, metrics, log: log.child({ module: 'accounts' }),
-    build: (id) => (coordinator ? coordinator.follower(id) : buildAccount(id)),
+    build: (id) => (coordinator ? coordinator.open(id) : buildAccount(id)),
   })
   if (cluster && pg) {
     coordinator = createCoordinator({ cluster, pool, build: buildAccount, resyncSeq: (id) => pg.resyncSeq(id), log: log.child({ module: 'cluster' }) })

@@ -88,6 +88,16 @@ export function createCoordinator(deps: CoordinatorDeps) {
       .catch((err) => log.warn({ err, account: a.id }, 'owner state not published'))
   }
 
+  /** Hooks an account this process owns to the cluster: its state is published, its commits hinted. */
+  async function own(a: Account): Promise<void> {
+    const announce = () => { void publish(a) }
+    for (const ev of ['status', 'qr', 'user'] as const) offs.push(a.emitter.on(ev, announce))
+    // Committed here: the followers rebuild their copies.
+    offs.push(a.emitter.on('poll:update', () => changed(a.id)), a.emitter.on('poll:new', () => changed(a.id)), a.emitter.on('campaign:update', () => changed(a.id)))
+    await publish(a)
+    log.info({ account: a.id }, 'this process owns the account now')
+  }
+
   /** This process took the lock: build the account afresh from the database; the caller connects it. */
   async function takeOver(id: string): Promise<Account | undefined> {
     moving.add(id)
@@ -97,12 +107,7 @@ export function createCoordinator(deps: CoordinatorDeps) {
       await deps.resyncSeq(id)
       const a = await swap(id, () => deps.build(id), true)
       if (!a) { await cluster.release(id); return undefined }
-      const announce = () => { void publish(a) }
-      for (const ev of ['status', 'qr', 'user'] as const) offs.push(a.emitter.on(ev, announce))
-      // Committed here: the followers rebuild their copies.
-      offs.push(a.emitter.on('poll:update', () => changed(id)), a.emitter.on('poll:new', () => changed(id)), a.emitter.on('campaign:update', () => changed(id)))
-      await publish(a)
-      log.info({ account: id }, 'this process owns the account now')
+      await own(a)
       return a
     } catch (err) {
       log.error({ err, account: id }, 'taking the account over failed; letting it go')
@@ -111,6 +116,48 @@ export function createCoordinator(deps: CoordinatorDeps) {
     } finally {
       moving.delete(id)
     }
+  }
+
+  /** Accounts whose lock this process took while the pool loaded: built once, as owner; start() hooks and connects them. */
+  const early: Account[] = []
+  let started = false
+
+  /**
+   * The pool's first build of an account. Before start(), the lock is tried first: a process
+   * that gets it (one alone on the database, say) builds the account once, as its owner, instead
+   * of a follower copy now and the owner's afresh a moment later (twice the load time and memory).
+   */
+  async function open(id: string): Promise<Account> {
+    if (started || stopped) return follower(id)
+    let got = false
+    try { got = await cluster.tryAcquire(id) } catch (err) { log.warn({ err, account: id }, 'lock not tried at load') }
+    if (!got) return follower(id)
+    try {
+      await deps.resyncSeq(id)
+      const a = await deps.build(id)
+      early.push(a)
+      return a
+    } catch (err) {
+      log.error({ err, account: id }, 'building the account to own failed; letting it go')
+      await cluster.release(id)
+      return follower(id)
+    }
+  }
+
+  /** What start() does with the accounts taken at load: hooked and published, or followed if the lock went meanwhile. */
+  async function adopt(): Promise<Account[]> {
+    const owned: Account[] = []
+    for (const a of early.splice(0)) {
+      if (pool.get(a.id) !== a) continue
+      if (!cluster.owns(a.id)) {
+        moving.add(a.id)
+        try { await swap(a.id, () => follower(a.id), true) } catch (err) { log.error({ err, account: a.id }, 'could not rebuild the follower copy') } finally { moving.delete(a.id) }
+        continue
+      }
+      await own(a)
+      owned.push(a)
+    }
+    return owned
   }
 
   // At most one hint per account per refreshMs: followers rebuild on it anyway.
@@ -145,11 +192,11 @@ export function createCoordinator(deps: CoordinatorDeps) {
     try { owners = await cluster.owners() } catch (err) { log.debug({ err }, 'owner rows not read') }
   }
 
-  async function tick(): Promise<void> {
+  /** `taken`: accounts already owned, to connect in the same turn (before those taken now). */
+  async function tick(taken: Account[] = []): Promise<void> {
     // The lock session (and its LISTEN) is opened again here after it was lost, whatever the accounts are doing.
     await cluster.start()
     await refreshOwners()
-    const taken: Account[] = []
     for (const id of [...pool.accounts.keys()]) {
       if (stopped) break
       if (cluster.owns(id) || moving.has(id)) continue
@@ -172,8 +219,9 @@ export function createCoordinator(deps: CoordinatorDeps) {
   }
 
   return {
-    /** Every open account becomes a follower copy; then the free ones are taken, and the loop keeps trying. */
+    /** The accounts taken at load are hooked up; the other free ones are taken (built afresh), all connected in turn; the loop keeps trying. */
     async start(): Promise<void> {
+      started = true
       await cluster.start()
       offs.push(cluster.onLost(() => { void demoteAll() }))
       // Commits announced while this process was not listening: every copy is read again.
@@ -188,11 +236,13 @@ export function createCoordinator(deps: CoordinatorDeps) {
         else if (channel === 'accounts') void pool.sync().catch((err) => log.warn({ err }, 'accounts not synced'))
       }))
       await refreshOwners()
-      await tick()
+      await tick(await adopt())
       loop()
     },
-    /** the account as every process but its owner holds it (the pool builds accounts this way) */
+    /** the account as every process but its owner holds it */
     follower,
+    /** an account as the pool first builds it: owned when its lock is free before start(), else a follower copy */
+    open,
     /** whether a request came from another process of this cluster (its secret, compared in constant time) */
     fromCluster: (req: Request) => tokenMatches(req.headers.get(CLUSTER_HEADER), cluster.secret),
     owns: (id: string) => cluster.owns(id),
