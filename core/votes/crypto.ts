@@ -1,5 +1,5 @@
-import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
-import { decryptPollVote, proto } from '@whiskeysockets/baileys'
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
+import { proto } from '@whiskeysockets/baileys'
 
 /** sha256 hex of an option text: how a vote names an option, and the key of `optionHashes`. */
 export function optionHash(text: string): string {
@@ -59,6 +59,10 @@ export type DecryptResult =
  * Tries every (creator, voter) pair in the order given; the GCM tag decides which one is
  * right, so the caller orders the likely pair first. A pair whose tag verifies but whose
  * plaintext is not a PollVoteMessage is a malformed vote, not a wrong key.
+ *
+ * Baileys' decryptPollVote, step for step (test/core/votes/crypto.test.ts compares the two), but
+ * with its two HMACs cached: HMAC(0³², secret) is the same for every vote of a poll, and the
+ * AES key, HMAC(that, pollId‖creator‖voter‖"Poll Vote"‖1), for every vote of one voter.
  */
 export function decryptWithCandidates(
   vote: { encPayload: Uint8Array; encIv: Uint8Array },
@@ -70,7 +74,9 @@ export function decryptWithCandidates(
   for (const pollCreatorJid of creators) {
     for (const voterJid of voters) {
       try {
-        const msg = decryptPollVote(vote, { pollCreatorJid, pollMsgId, pollEncKey: secret, voterJid })
+        const plain = openVote(vote, voteKey(secret, pollMsgId, pollCreatorJid, voterJid), pollMsgId, voterJid)
+        if (!plain) continue
+        const msg = proto.Message.PollVoteMessage.decode(plain)
         return { ok: true, selected: msg.selectedOptions ?? [], creatorJid: pollCreatorJid, voterJid }
       } catch (err) {
         if (!isAuthFailure(err)) return { ok: false, reason: 'bad_plaintext' }
@@ -78,6 +84,56 @@ export function decryptWithCandidates(
     }
   }
   return { ok: false, reason: 'no_key' }
+}
+
+const GCM_TAG = 16
+const ZERO_KEY = new Uint8Array(32)
+
+/** Per poll secret (keyed by the secret's object, which the poll keeps for its life): HMAC(0³², secret). */
+const pollKeys = new WeakMap<Uint8Array, Buffer>()
+
+/**
+ * The AES keys of recent (poll, creator, voter) triples, so a voter who changes their vote is
+ * served from here. Nested maps, so a lookup builds no string; the poll's secret is kept to tell
+ * apart two accounts' polls that share an id. Bounded (about 150 B a key): once PAIR_KEYS are
+ * kept, all are dropped and the cache fills again, so memory follows neither the journal nor the
+ * number of voters.
+ */
+const PAIR_KEYS = 10_000
+const pairKeys = new Map<string, { secret: Uint8Array; byCreator: Map<string, Map<string, Buffer>> }>()
+let pairsKept = 0
+
+function voteKey(secret: Uint8Array, pollMsgId: string, creatorJid: string, voterJid: string): Buffer {
+  let poll = pairKeys.get(pollMsgId)
+  if (!poll || poll.secret !== secret) pairKeys.set(pollMsgId, (poll = { secret, byCreator: new Map() }))
+  let byVoter = poll.byCreator.get(creatorJid)
+  if (!byVoter) poll.byCreator.set(creatorJid, (byVoter = new Map()))
+  let key = byVoter.get(voterJid)
+  if (key) return key
+  let key0 = pollKeys.get(secret)
+  if (!key0) pollKeys.set(secret, (key0 = createHmac('sha256', ZERO_KEY).update(secret).digest()))
+  // The UTF-8 of one string is the concatenation of its parts' UTF-8: Baileys' five buffers.
+  key = createHmac('sha256', key0).update(`${pollMsgId}${creatorJid}${voterJid}Poll Vote\u0001`).digest()
+  if (++pairsKept > PAIR_KEYS) {
+    pairsKept = 1
+    pairKeys.clear()
+    pairKeys.set(pollMsgId, (poll = { secret, byCreator: new Map() }))
+    poll.byCreator.set(creatorJid, (byVoter = new Map()))
+  }
+  byVoter.set(voterJid, key)
+  return key
+}
+
+/** AES-256-GCM with the tag at the end of the payload, as aesDecryptGCM; undefined when the payload cannot hold a tag. */
+function openVote(vote: { encPayload: Uint8Array; encIv: Uint8Array }, key: Buffer, pollMsgId: string, voterJid: string): Buffer | undefined {
+  const { encPayload, encIv } = vote
+  if (encPayload.length < GCM_TAG) return undefined
+  const d = createDecipheriv('aes-256-gcm', key, encIv)
+  d.setAAD(Buffer.from(`${pollMsgId}\u0000${voterJid}`))
+  d.setAuthTag(encPayload.subarray(encPayload.length - GCM_TAG))
+  const head = d.update(encPayload.subarray(0, encPayload.length - GCM_TAG))
+  const tail = d.final()
+  return tail.length ? Buffer.concat([head, tail]) : head
 }
 
 // Node reports a GCM tag mismatch as "Unsupported state or unable to authenticate data" (and a

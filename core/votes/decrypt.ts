@@ -53,11 +53,14 @@ export function deriveVote(
   if (!res.ok) return res.reason === 'no_key' ? { state: 'pending', reason: 'no_key' } : { state: 'rejected', reason: 'bad_plaintext' }
 
   const { creatorJid, voterJid } = res
-  const selected = res.selected.map(hex)
+  const { bytes, texts } = optionsOf(poll)
+  const selected: string[] = []
   const sel: number[] = []
-  for (const h of selected) {
-    const i = poll.hashIndex.get(h)
-    if (i === undefined) return { state: 'rejected', reason: 'unknown_option', selected, creatorJid, voterJid }
+  for (const h of res.selected) {
+    const i = indexOf(bytes, h)
+    if (i < 0) return { state: 'rejected', reason: 'unknown_option', selected: res.selected.map(hex), creatorJid, voterJid }
+    // The poll's own hash strings, shared: no 64-character string made and hashed per vote.
+    selected.push(texts[i]!)
     if (!sel.includes(i)) sel.push(i)
   }
   if (sel.length > 1) sel.sort(byNumber)
@@ -70,6 +73,30 @@ export function deriveVote(
 }
 
 const byNumber = (a: number, b: number) => a - b
+
+/** A poll's option hashes as bytes (what a vote carries) beside their hex (how the poll names them), in index order. */
+const optionCache = new WeakMap<ReadonlyMap<string, number>, { bytes: Buffer[]; texts: string[] }>()
+function optionsOf(poll: DecryptablePoll): { bytes: Buffer[]; texts: string[] } {
+  let o = optionCache.get(poll.hashIndex)
+  if (!o) {
+    o = { bytes: [], texts: [] }
+    for (const [text, i] of poll.hashIndex) {
+      const bytes = Buffer.from(text, 'hex')
+      // Only what hex() can produce matches, as when votes were looked up by their hex.
+      if (bytes.toString('hex') === text) { o.texts[i] = text; o.bytes[i] = bytes }
+    }
+    optionCache.set(poll.hashIndex, o)
+  }
+  return o
+}
+
+function indexOf(bytes: readonly Buffer[], h: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]
+    if (b && b.length === h.length && b[0] === h[0] && b.equals(h)) return i
+  }
+  return -1
+}
 // protobufjs hands out Buffers under Node; anything else gets wrapped (no copy).
 const hex = (h: Uint8Array) => (Buffer.isBuffer(h) ? h : Buffer.from(h.buffer, h.byteOffset, h.byteLength)).toString('hex')
 

@@ -70,3 +70,28 @@ hash('identifies the encrypted vote within its poll', () => {
 })
 
 hash.run()
+
+// ---
+
+const same = suite('decryptWithCandidates against Baileys')
+
+same('decrypts exactly what decryptPollVote decrypts, with the derivation cached across votes and polls', () => {
+  const other = new Uint8Array(32).fill(9)
+  const voters = ['555500000001@lid', '555500000002@lid', '17770000001@s.whatsapp.net']
+  for (let round = 0; round < 3; round++) {
+    for (const voterJid of voters) {
+      // Two polls with the same id and different secrets (two accounts): the cache must not mix them up.
+      for (const s of [secret, other]) {
+        const v = encryptPollVote({ ...ctx, voterJid, secret: s, selectedOptions: [optionHashBytes(`opt${round}`)] })
+        const want = decryptPollVote(v, { ...ctx, voterJid, pollEncKey: s }).selectedOptions.map((h) => Buffer.from(h).toString('hex'))
+        const got = decryptWithCandidates(v, ctx.pollMsgId, s, [ctx.pollCreatorJid], voters)
+        assert.equal(got.ok && [got.voterJid, got.selected.map((h) => Buffer.from(h).toString('hex'))], [voterJid, want])
+        const wrongSecret = s === secret ? other : secret
+        assert.equal(decryptWithCandidates(v, ctx.pollMsgId, wrongSecret, [ctx.pollCreatorJid], [voterJid]), { ok: false, reason: 'no_key' })
+        assert.equal(decryptWithCandidates(v, `${ctx.pollMsgId}X`, s, [ctx.pollCreatorJid], [voterJid]), { ok: false, reason: 'no_key' }, 'another poll id, the same secret object')
+      }
+    }
+  }
+})
+
+same.run()
