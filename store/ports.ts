@@ -90,6 +90,7 @@ export interface StoredVote extends RowDerived {
 /** The slice of a row the engine folds on start: no payloads, no raw JIDs. */
 export interface ScanRow {
   seq: number
+  pollId: string
   hash: string
   state: RowState
   voterKey: string | null
@@ -149,8 +150,11 @@ export interface AlongsideWrites {
 export interface VoteJournal {
   polls(): Promise<PollRecord[]>
   persons(): Promise<Array<{ lid: string; pn: string }>>
-  /** every row, grouped by poll, in journal order within each poll */
-  scan(): AsyncIterable<[pollId: string, rows: ScanRow[]]>
+  /**
+   * every row in journal order, a chunk at a time: a reader keeps what it folds and drops the
+   * chunk, so a start holds one chunk of the journal, never all of it (nor any payload)
+   */
+  scan(): AsyncIterable<ScanRow[]>
   /** rows waiting for their poll or key, oldest first */
   pending(): Promise<SenderRow[]>
   /** Signal-layer sightings no upsert confirmed yet, oldest first */
@@ -162,6 +166,8 @@ export interface VoteJournal {
   rows(seqs: readonly number[]): Promise<StoredVote[]>
   /** every row number of one poll (a full scan: for the rare poll that arrives after its votes) */
   seqsOfPoll(pollId: string): Promise<number[]>
+  /** whole rows of one poll numbered `from` to `to` (its first and last), in journal order: its history, read when asked for */
+  pollRows(pollId: string, from: number, to: number): Promise<StoredVote[]>
   /** pending rows received before `ms` */
   pendingBefore(ms: number): Promise<number[]>
   /** the only write */

@@ -11,7 +11,7 @@ import { optionHash, payloadHash } from './crypto.ts'
 import { deriveVote, hintsOf } from './decrypt.ts'
 import type { Derived } from './decrypt.ts'
 import { createGroupCommit } from './group-commit.ts'
-import { pollHistory } from './history.ts'
+import { pollHistory, storedRows } from './history.ts'
 import { noVoteMetrics, type VoteMetrics } from './metrics.ts'
 import type { PendingLimits, PendingRow } from './pending.ts'
 import type { VoteSink } from './sink.ts'
@@ -743,8 +743,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       await commits.drain()
       const before = new Map([...state.polls()].filter((p) => p.listed).map((p) => [p.id, state.view(p)]))
       await exclusive(async () => {
-        const seqs = pollId ? [...state.rowsOf(pollId)] : state.allRows()
-        const works = (await journal.rows(seqs)).filter((r) => r.state !== 'dup')
+        const works = (await storedRows({ state, journal }, pollId === undefined ? undefined : [pollId])).filter((r) => r.state !== 'dup')
           .map((r): Work => ({ seq: r.seq, hash: r.hash, raw: r.raw, confirmed: r.confirmed, prev: r }))
         await derive(works)
         const c = change()

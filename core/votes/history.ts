@@ -16,7 +16,7 @@ export async function pollHistory(
   p: PollState,
 ): Promise<VoteHistoryEntry[]> {
   const { state, identity } = deps
-  const rows = await deps.journal.rows(state.rowsOf(p.id))
+  const rows = await storedRows(deps, [p.id])
   const bySeq = new Map(rows.map((r) => [r.seq, r]))
   const items = rows.map((r): HistoryItem => r.state === 'ok' && r.voterKey
     ? { seq: r.seq, state: 'ok', voter: state.canonical(r.voterKey), ballot: state.ballot(p, r.raw.senderTimestampMs, r.hash, r.mask, r.selected) }
@@ -39,6 +39,20 @@ export async function pollHistory(
   })
   // Stable: rows come in journal order, so equal receivedAt keeps insertion order.
   return entries.sort((a, b) => a.receivedAt - b.receivedAt)
+}
+
+/**
+ * Every stored row of these polls (all known polls by default), poll after poll, each in journal
+ * order: read from the store within each poll's span of journal numbers, which is all memory
+ * keeps of a poll's rows.
+ */
+export async function storedRows(deps: { state: VoteState; journal: VoteJournal }, pollIds?: readonly string[]): Promise<StoredVote[]> {
+  const out: StoredVote[] = []
+  for (const id of pollIds ?? [...deps.state.polls()].map((p) => p.id)) {
+    const span = deps.state.span(id)
+    if (span) out.push(...await deps.journal.pollRows(id, span.from, span.to))
+  }
+  return out
 }
 
 /** Who sent a vote that was not counted: the phone number where the vote shows one. */

@@ -3,6 +3,7 @@ import type { PollRecord, PollStatus, ScanRow, SenderFields, SenderRow } from '.
 import { isLid, sameSender } from '../identity.ts'
 import type { DecryptablePoll } from './decrypt.ts'
 import { createPendingIndex } from './pending.ts'
+import { createSightings } from './sightings.ts'
 import type { PendingLimits, PendingRow } from './pending.ts'
 import { createTally, pollView } from './tally.ts'
 import type { Ballot, PollShape, Tally } from './tally.ts'
@@ -55,15 +56,25 @@ export interface SignalSighting {
 export function createVoteState(limits: PendingLimits = {}) {
   const polls = new Map<string, PollState>()
   /**
-   * payload hash → the first sighting of it from each sender (almost always one). Per sender:
-   * every group member sees the others' encrypted votes, and a copy re-sent by someone else is
-   * that someone's vote (one they cannot have encrypted), not a duplicate of the original.
+   * payload hash → the first sighting of it from each sender (almost always one), for every row
+   * of the journal: a compact table (sightings.ts), not a Map of hash strings. Per sender: every
+   * group member sees the others' encrypted votes, and a copy re-sent by someone else is that
+   * someone's vote (one they cannot have encrypted), not a duplicate of the original.
    */
-  const dedup = new Map<string, number | number[]>()
+  const dedup = createSightings()
   /** payload hash → Signal-layer sightings not yet confirmed by messages.upsert */
   const signals = new Map<string, SignalSighting[]>()
-  /** every journal row per known poll, in journal order (rows for unknown polls are looked up when the poll arrives) */
-  const rowsByPoll = new Map<string, number[]>()
+  /**
+   * per known poll, the first and last journal number of its rows: its history is read from the
+   * store within that range (rows for unknown polls are looked up when the poll arrives). Two
+   * numbers per poll, where a list of row numbers grew with every vote.
+   */
+  const spans = new Map<string, RowSpan>()
+  /**
+   * One string per voter key, whatever poll or row it came from: the tallies of every poll a
+   * person voted in share it, and none keeps the store's scan text alive (see intern()).
+   */
+  const voterKeys = new Map<string, string>()
   const pending = createPendingIndex(limits)
   /** LID voter key → polls where a person is counted under it (their PN was unknown) */
   const lidVoters = new Map<string, Set<string>>()
@@ -89,20 +100,19 @@ export function createVoteState(limits: PendingLimits = {}) {
     return p
   }
 
-  function firstSightings(hash: string): readonly number[] {
-    const v = dedup.get(hash)
-    return v === undefined ? [] : typeof v === 'number' ? [v] : v
-  }
+  const firstSightings = (hash: string): readonly number[] => dedup.get(hash)
+  const addFirst = (hash: string, seq: number): void => dedup.add(hash, seq)
+  const dropFirst = (hash: string, seq: number): void => dedup.drop(hash, seq)
 
-  function addFirst(hash: string, seq: number): void {
-    const v = dedup.get(hash)
-    dedup.set(hash, v === undefined ? seq : typeof v === 'number' ? [v, seq] : [...v, seq])
-  }
-
-  function dropFirst(hash: string, seq: number): void {
-    const left = firstSightings(hash).filter((s) => s !== seq)
-    if (!left.length) dedup.delete(hash)
-    else dedup.set(hash, left.length === 1 ? left[0]! : left)
+  /**
+   * The kept copy of a voter key. A key read by the store's scan is a slice of a chunk of the
+   * journal's text, and V8 keeps the whole chunk alive for as long as the slice lives: the first
+   * sighting of each key is copied out once (through a Buffer, which always makes a new string).
+   */
+  function intern(key: string): string {
+    let kept = voterKeys.get(key)
+    if (kept === undefined) voterKeys.set((kept = Buffer.from(key, 'utf8').toString('utf8')), kept)
+    return kept
   }
 
   function addSignal(hash: string, s: SignalSighting): void {
@@ -142,8 +152,13 @@ export function createVoteState(limits: PendingLimits = {}) {
     return sel.sort((a, b) => a - b)
   }
 
-  /** A ballot whose selection arrays are shared with every other voter who chose the same. */
-  function ballot(p: PollState, ts: number, hash: string, mask: number | null | undefined, selected?: string | readonly string[] | null): Ballot {
+  /**
+   * A ballot whose selection arrays are shared with every other voter who chose the same. Its
+   * hash, kept for the tie-break for as long as the ballot is someone's current one, is held as
+   * its 16 bytes (tieBreak()): the same order as the hex digits, in 32 bytes of heap instead of 48.
+   */
+  function ballot(p: PollState, ts: number, payloadHash: string, mask: number | null | undefined, selected?: string | readonly string[] | null): Ballot {
+    const hash = tieBreak(payloadHash)
     if (mask === null || mask === undefined) {
       const sel = selFrom(p, selected)
       return { ts, hash, sel, shown: sel.map((i) => p.hashes[i]!) }
@@ -160,7 +175,7 @@ export function createVoteState(limits: PendingLimits = {}) {
 
   /** Counts one decrypted vote; true when the poll as shown changed. */
   function count(p: PollState, voterKey: string, b: Ballot): boolean {
-    const key = canonical(voterKey)
+    const key = intern(canonical(voterKey))
     const { counted, changed } = p.tally.apply(key, b)
     if (isLid(key)) addTo(lidVoters, key, p.id)
     if (counted && watchers.size) told(p.id, key, b)
@@ -170,9 +185,10 @@ export function createVoteState(limits: PendingLimits = {}) {
 
   function addRow(pollId: string, seq: number): void {
     if (!polls.has(pollId)) return
-    let list = rowsByPoll.get(pollId)
-    if (!list) rowsByPoll.set(pollId, (list = []))
-    list.push(seq)
+    const span = spans.get(pollId)
+    if (!span) spans.set(pollId, { from: seq, to: seq })
+    else if (seq < span.from) span.from = seq
+    else if (seq > span.to) span.to = seq
   }
 
   /** A LID and its phone number are one person: fold the LID's ballots into the PN's, everywhere. */
@@ -198,25 +214,28 @@ export function createVoteState(limits: PendingLimits = {}) {
   async function load(src: {
     polls: PollRecord[]
     persons: Array<{ lid: string; pn: string }>
-    scan: AsyncIterable<[string, ScanRow[]]>
+    scan: AsyncIterable<ScanRow[]>
     pending: SenderRow[]
     unconfirmed: SenderRow[]
     senderIds: (raw: SenderFields) => string[]
     /** polls prepared by this process (a rebuild keeps them hidden) */
     preparedHere: (id: string) => boolean
   }): Promise<PendingRow[]> {
-    for (const m of [polls, dedup, signals, rowsByPoll, lidVoters, merged]) m.clear()
+    for (const m of [polls, signals, spans, lidVoters, merged, voterKeys]) m.clear()
+    dedup.clear()
     pending.clear()
     counts.ok = counts.dup = counts.rejected = 0
     for (const rec of src.polls) polls.set(rec.id, pollFrom(rec, src.preparedHere(rec.id)))
-    for (const { lid, pn } of src.persons) merged.set(lid, pn)
-    for await (const [pollId, rows] of src.scan) {
-      const p = polls.get(pollId)
-      const seqs: number[] = new Array(rows.length)
-      if (p) rowsByPoll.set(pollId, seqs)
+    for (const { lid, pn } of src.persons) merged.set(intern(lid), intern(pn))
+    // The journal in order, a chunk at a time: only what a row adds to the indexes and tallies
+    // stays, never the chunk (see intern() and tieBreak()).
+    let pollId = ''
+    let p: PollState | undefined
+    for await (const rows of src.scan) {
       for (let i = 0; i < rows.length; i++) {
         const { seq, hash, state, voterKey, senderTs, mask, selected } = rows[i]!
-        seqs[i] = seq
+        if (rows[i]!.pollId !== pollId) p = polls.get((pollId = rows[i]!.pollId))
+        if (p) addRow(p.id, seq)
         if (state !== 'dup') addFirst(hash, seq)
         if (state === 'ok') {
           counts.ok++
@@ -246,9 +265,13 @@ export function createVoteState(limits: PendingLimits = {}) {
     polls: () => polls.values(),
     pollCount: () => polls.size,
     addPoll(p: PollState) { polls.set(p.id, p) },
-    rowsOf: (pollId: string): readonly number[] => rowsByPoll.get(pollId) ?? [],
-    allRows: (): number[] => [...rowsByPoll.values()].flat(),
-    setRows(pollId: string, seqs: number[]) { rowsByPoll.set(pollId, seqs) },
+    /** the range of journal numbers holding every row of a known poll; undefined while it has none */
+    span: (pollId: string): Readonly<RowSpan> | undefined => spans.get(pollId),
+    /** every row of this poll, now that it is known (the rows came first: see seqsOfPoll) */
+    setRows(pollId: string, seqs: readonly number[]) {
+      spans.delete(pollId)
+      for (const seq of seqs) addRow(pollId, seq)
+    },
     addRow,
     pending,
     lidVotersWithPolls: (): string[] => [...lidVoters].filter(([, ids]) => ids.size).map(([lid]) => lid),
@@ -256,7 +279,7 @@ export function createVoteState(limits: PendingLimits = {}) {
     isMerged: (lid: string) => merged.has(lid),
     mergedPairs: (): Array<[lid: string, pn: string]> => [...merged],
     counts,
-    dedupSize: () => dedup.size,
+    dedupSize: () => dedup.size(),
     firstSightings,
     addFirst,
     dropFirst,
@@ -275,6 +298,27 @@ export function createVoteState(limits: PendingLimits = {}) {
 }
 
 export type VoteState = ReturnType<typeof createVoteState>
+
+/** The first and last journal number of a poll's rows (others' rows may lie between). */
+export interface RowSpan { from: number; to: number }
+
+/**
+ * A payload hash as a ballot keeps it for the tie-break: payloadHash's 32 lowercase hex digits
+ * become the 16 bytes they spell, one character each, which compare in the same order (and,
+ * unlike a slice of the store's scan text, keep nothing else alive). Anything else is kept as is.
+ */
+export function tieBreak(hash: string): string {
+  if (hash.length !== 32) return hash
+  for (let i = 0; i < 16; i++) {
+    const hi = hexDigit(hash.charCodeAt(2 * i)), lo = hexDigit(hash.charCodeAt(2 * i + 1))
+    if (hi < 0 || lo < 0) return hash
+    byteCodes[i] = hi * 16 + lo
+  }
+  return String.fromCharCode.apply(null, byteCodes)
+}
+
+const byteCodes: number[] = new Array<number>(16).fill(0)
+const hexDigit = (c: number) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1)
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   let set = m.get(k)

@@ -1,5 +1,5 @@
 import type { JournalCommit, KeyRow, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
-import { senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
+import { SCAN_CHUNK, senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { arrays, bytes, rows, tx, type Pool, type PoolClient, type Queryable } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import { reportWriteAsync } from '../write-health.ts'
@@ -134,13 +134,18 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
       return rows<{ lid: string; pn: string }>(pool, `SELECT lid, pn FROM ${PE} WHERE account = $1 ORDER BY lid`, [account])
     },
     async *scan() {
-      // One string per poll instead of one row per vote (as the SQLite journal does): fields
-      // separated by the ASCII unit separator, which no JID, hash or number contains.
-      const got = await arrays<[string, string]>(pool, `SELECT poll_id, string_agg(seq || chr(31) || payload_hash || chr(31)
-          || left(state, 1) || chr(31) || coalesce(voter_key, '-') || chr(31) || sender_ts || chr(31)
-          || coalesce(sel_mask::text, CASE WHEN state = 'ok' THEN 's' || selected END, '-'), chr(31) ORDER BY seq)
-        FROM ${V} WHERE account = $1 GROUP BY poll_id ORDER BY min(seq)`, [account])
-      for (const [pollId, packed] of got) yield [pollId, unpackScan(packed)]
+      // One string per chunk of rows instead of one row per vote (as the SQLite journal does),
+      // in journal order along the primary key: a chunk after the last one, nothing sorted.
+      for (let after = 0; ;) {
+        const [got] = await arrays<[number, number | null, string | null]>(pool, `SELECT count(*)::int, max(seq), string_agg(seq || chr(31)
+            || poll_id || chr(31) || payload_hash || chr(31) || left(state, 1) || chr(31) || coalesce(voter_key, '-') || chr(31)
+            || sender_ts || chr(31) || coalesce(sel_mask::text, CASE WHEN state = 'ok' THEN 's' || selected END, '-'), chr(31) ORDER BY seq)
+          FROM (SELECT * FROM ${V} WHERE account = $1 AND seq > $2 ORDER BY seq LIMIT $3) j`, [account, after, SCAN_CHUNK])
+        const [n, last, packed] = got!
+        if (!n || last === null || packed === null) return
+        yield unpackScan(packed)
+        after = Number(last)
+      }
     },
     async pending() {
       return (await arrays<SenderTuple>(pool, `SELECT seq, payload_hash, reason, ${SENDER_COLS} FROM ${V}
@@ -159,6 +164,11 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
       if (!list.length) return []
       const got = await rows<Record<string, unknown>>(pool, `SELECT ${JOURNAL_COLS} FROM ${V} WHERE account = $1 AND seq = ANY ($2::bigint[]) ORDER BY seq`,
         [account, [...new Set(list)]])
+      return got.map(toStored)
+    },
+    async pollRows(pollId, from, to) {
+      const got = await rows<Record<string, unknown>>(pool, `SELECT ${JOURNAL_COLS} FROM ${V} WHERE account = $1 AND seq BETWEEN $2 AND $3
+        AND poll_id = $4 ORDER BY seq`, [account, from, to, pollId])
       return got.map(toStored)
     },
     async seqsOfPoll(pollId) {

@@ -56,15 +56,27 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     })
     assert.equal([two!.state, two!.dupOf, two!.confirmed], ['dup', 1, false])
     const scanned: unknown[] = []
-    for await (const entry of a.votes.scan()) scanned.push(entry)
-    assert.equal(scanned, [['P1', [
-      { seq: 1, hash: 'h1', state: 'ok', voterKey: '7@s.whatsapp.net', senderTs: 2000, mask: 1, selected: null },
-      { seq: 2, hash: 'h1', state: 'dup', voterKey: null, senderTs: 2000, mask: null, selected: null },
-    ]]])
+    for await (const chunk of a.votes.scan()) scanned.push(...chunk)
+    assert.equal(scanned, [
+      { seq: 1, pollId: 'P1', hash: 'h1', state: 'ok', voterKey: '7@s.whatsapp.net', senderTs: 2000, mask: 1, selected: null },
+      { seq: 2, pollId: 'P1', hash: 'h1', state: 'dup', voterKey: null, senderTs: 2000, mask: null, selected: null },
+    ])
     assert.equal((await a.votes.unconfirmed()).map((r) => [r.seq, r.hash]), [[2, 'h1']], 'the first sighting was confirmed by enrichment')
     assert.equal(await a.votes.pending(), [])
     assert.is(await a.votes.maxSeq(), 2)
     assert.equal(await a.votes.seqsOfPoll('P1'), [1, 2])
+  })
+
+  journal('scans in journal order across polls; reads one poll\'s rows within a range of numbers', async ({ a }) => {
+    const row = (seq: number, pollId: string) => ({ seq, hash: `h${seq}`, raw: { ...raw, pollId, source: 'notify' as const },
+      derived: { state: 'ok' as const, voterKey: `${seq}@lid`, mask: 1 }, confirmed: false })
+    await a.votes.commit({ votes: [row(1, 'P1'), row(2, 'P2'), row(3, 'P1'), row(5, 'P2'), row(6, 'P1'), row(8, 'P1')] })
+    const scanned: Array<[number, string]> = []
+    for await (const chunk of a.votes.scan()) for (const r of chunk) scanned.push([r.seq, r.pollId])
+    assert.equal(scanned, [[1, 'P1'], [2, 'P2'], [3, 'P1'], [5, 'P2'], [6, 'P1'], [8, 'P1']])
+    assert.equal((await a.votes.pollRows('P1', 1, 6)).map((r) => [r.seq, r.raw.pollId, r.voterKey]), [[1, 'P1', '1@lid'], [3, 'P1', '3@lid'], [6, 'P1', '6@lid']])
+    assert.equal((await a.votes.pollRows('P2', 3, 8)).map((r) => r.seq), [5])
+    assert.equal(await a.votes.pollRows('P3', 1, 8), [])
   })
 
   journal('an empty selection (retraction) reads back as an empty list, not as none', async ({ a }) => {

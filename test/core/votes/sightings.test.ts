@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createSightings } from '../../../core/votes/sightings.ts'
+import { tieBreak } from '../../../core/votes/state.ts'
+import { supersedes } from '../../../core/votes/tally.ts'
+
+/** payloadHash's form: 32 lowercase hex digits. */
+const h = (n: number) => createHash('sha256').update(String(n)).digest('hex').slice(0, 32)
+
+test('sightings: every hash added is found with its number, through many growths; others are not', () => {
+  const s = createSightings(16)
+  for (let i = 1; i <= 5000; i++) s.add(h(i), i * 3)
+  for (let i = 1; i <= 5000; i++) assert.equal(s.get(h(i)), [i * 3], `hash ${i}`)
+  for (let i = 5001; i <= 6000; i++) assert.equal(s.get(h(i)), [])
+  assert.is(s.size(), 5000)
+})
+
+test('sightings: further senders of one hash follow the first, in order; dropping the first promotes the next', () => {
+  const s = createSightings()
+  s.add(h(1), 10)
+  s.add(h(1), 20)
+  s.add(h(1), 30)
+  assert.equal(s.get(h(1)), [10, 20, 30])
+  s.drop(h(1), 20)
+  assert.equal(s.get(h(1)), [10, 30])
+  s.drop(h(1), 10)
+  assert.equal(s.get(h(1)), [30])
+  s.drop(h(1), 99)
+  assert.equal(s.get(h(1)), [30], 'a number it does not hold changes nothing')
+  s.drop(h(1), 30)
+  assert.equal(s.get(h(1)), [])
+  assert.is(s.size(), 0)
+})
+
+test('sightings: a dropped slot is probed past and reused; growing drops it', () => {
+  const s = createSightings(16)
+  for (let i = 1; i <= 10; i++) s.add(h(i), i)
+  for (let i = 1; i <= 10; i += 2) s.drop(h(i), i)
+  for (let i = 1; i <= 10; i++) assert.equal(s.get(h(i)), i % 2 ? [] : [i])
+  for (let i = 1; i <= 10; i += 2) s.add(h(i), i + 100)
+  for (let i = 11; i <= 400; i++) s.add(h(i), i)
+  for (let i = 1; i <= 10; i++) assert.equal(s.get(h(i)), [i % 2 ? i + 100 : i])
+  for (let i = 11; i <= 400; i++) assert.equal(s.get(h(i)), [i])
+  assert.is(s.size(), 400)
+})
+
+test('sightings: a hash of another form (upper case, longer, not hex) is kept exactly, apart from its hex look-alike', () => {
+  const s = createSightings()
+  const lower = h(7)
+  s.add(lower, 1)
+  s.add(lower.toUpperCase(), 2)
+  s.add(`${lower}00`, 3)
+  s.add('h1', 4)
+  assert.equal([s.get(lower), s.get(lower.toUpperCase()), s.get(`${lower}00`), s.get('h1'), s.get('h2')], [[1], [2], [3], [4], []])
+  s.drop('h1', 4)
+  assert.equal(s.get('h1'), [])
+  assert.throws(() => s.add(h(8), 0), /journal number/)
+  s.clear()
+  assert.equal([s.get(lower), s.size()], [[], 0])
+})
+
+test('tieBreak: the bytes of a hash order ballots as its hex digits do, and take half the characters', () => {
+  for (let i = 0; i < 500; i++) {
+    const a = h(i), b = h(i + 1000)
+    assert.is(tieBreak(a) > tieBreak(b), a > b)
+    assert.is(supersedes({ ts: 5, hash: tieBreak(a), sel: [] }, { ts: 5, hash: tieBreak(b), sel: [] }), a > b)
+  }
+  assert.is(tieBreak(h(1)).length, 16)
+  assert.is(tieBreak('not-a-hash'), 'not-a-hash')
+  assert.is(tieBreak(h(1).toUpperCase()), h(1).toUpperCase(), 'only the form payloadHash makes')
+})
+
+test.run()
