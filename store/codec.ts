@@ -42,7 +42,9 @@ const STATE_CODE: Record<string, RowState> = { o: 'ok', p: 'pending', r: 'reject
  * per vote: a driver materialises rows one by one, the database concatenates at a fraction of
  * that): per row, seq, poll id, hash, the state's first letter, voter key ('-' for none), sender
  * timestamp, and the mask (or 's' + selection, or '-'), every field separated by the ASCII unit
- * separator, which no JID, hash or number contains. Read with indexOf rather than split: a
+ * separator, which no hash or number contains. A poll id or voter key comes off the wire and
+ * might: one that holds the separator, or starts with the record separator, is sent as that
+ * mark and the hex of its UTF-8 bytes (scanText below). Read with indexOf rather than split: a
  * million rows are seven million fields, and only three of them need to become strings.
  */
 export function unpackScan(packed: string): ScanRow[] {
@@ -54,26 +56,48 @@ export function unpackScan(packed: string): ScanRow[] {
     if (j < 0) j = end
     const f = packed.slice(i, j)
     i = j + 1
-    return f
+    return f.charCodeAt(0) === 30 ? Buffer.from(f.slice(1), 'hex').toString('utf8') : f
+  }
+  // A decimal integer without making a string of it (a third of the scan's garbage otherwise);
+  // anything else (a sender timestamp out of range is stored as a real: 1.2e+21) through Number.
+  const num = () => {
+    const from = i
+    let sign = 1, n = 0, c = packed.charCodeAt(i)
+    if (c === 45) { sign = -1; c = packed.charCodeAt(++i) }
+    for (; c >= 48 && c <= 57; c = packed.charCodeAt(++i)) n = n * 10 + (c - 48)
+    if (i < end && c !== 31) {
+      i = from
+      return Number(field())
+    }
+    i++
+    return sign * n
   }
   while (i < end) {
-    const seq = Number(field())
+    const seq = num()
     const pollId = field()
     const hash = field()
     const state = STATE_CODE[packed[i]!]!
     i += 2
     const key = field()
-    const senderTs = Number(field())
-    const sel = field()
-    rows.push({
-      seq, pollId, hash, state,
-      voterKey: key === '-' ? null : key,
-      senderTs,
-      mask: sel === '-' || sel[0] === 's' ? null : Number(sel),
-      selected: sel[0] === 's' ? sel.slice(1) : null,
-    })
+    const senderTs = num()
+    const c = packed.charCodeAt(i)
+    let mask: number | null = null, selected: string | null = null
+    if (c === 115) { i++; selected = field() } // 's': the selection as listed
+    else if (c === 45 && (i + 1 === end || packed.charCodeAt(i + 1) === 31)) i += 2 // '-': none
+    else mask = num()
+    rows.push({ seq, pollId, hash, state, voterKey: key === '-' ? null : key, senderTs, mask, selected })
   }
   return rows
+}
+
+/**
+ * A text column as the packed scan sends it, in SQL (SQLite's and PostgreSQL's spelling): as
+ * it is, or, when it holds the unit separator or starts with the record separator, the record
+ * separator and the hex of its UTF-8 bytes.
+ */
+export const scanText = {
+  sqlite: (col: string) => `CASE WHEN instr(${col}, char(31)) > 0 OR substr(${col}, 1, 1) = char(30) THEN char(30) || hex(${col}) ELSE ${col} END`,
+  postgres: (col: string) => `CASE WHEN strpos(${col}, chr(31)) > 0 OR left(${col}, 1) = chr(30) THEN chr(30) || encode(convert_to(${col}, 'UTF8'), 'hex') ELSE ${col} END`,
 }
 
 /** Rows per scan chunk: a few MB of text, garbage once folded. */

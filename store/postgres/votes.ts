@@ -1,5 +1,5 @@
 import type { JournalCommit, KeyRow, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
-import { SCAN_CHUNK, senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
+import { SCAN_CHUNK, scanText, senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { arrays, bytes, rows, tx, type Pool, type PoolClient, type Queryable } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import { reportWriteAsync } from '../write-health.ts'
@@ -138,7 +138,7 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
       // in journal order along the primary key: a chunk after the last one, nothing sorted.
       for (let after = 0; ;) {
         const [got] = await arrays<[number, number | null, string | null]>(pool, `SELECT count(*)::int, max(seq), string_agg(seq || chr(31)
-            || poll_id || chr(31) || payload_hash || chr(31) || left(state, 1) || chr(31) || coalesce(voter_key, '-') || chr(31)
+            || ${scanText.postgres('poll_id')} || chr(31) || payload_hash || chr(31) || left(state, 1) || chr(31) || coalesce(${scanText.postgres('voter_key')}, '-') || chr(31)
             || sender_ts || chr(31) || coalesce(sel_mask::text, CASE WHEN state = 'ok' THEN 's' || selected END, '-'), chr(31) ORDER BY seq)
           FROM (SELECT * FROM ${V} WHERE account = $1 AND seq > $2 ORDER BY seq LIMIT $3) j`, [account, after, SCAN_CHUNK])
         const [n, last, packed] = got!

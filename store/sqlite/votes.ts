@@ -1,5 +1,5 @@
 import type { JournalCommit, KeyRow, PollRecord, RawVote, RowDerived, VoteJournal } from '../ports.ts'
-import { SCAN_CHUNK, senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
+import { SCAN_CHUNK, scanText, senderRow, toPollRecord, toStored, unpackScan, type SenderTuple } from '../codec.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import { reportWrite } from '../write-health.ts'
@@ -47,8 +47,8 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
     // one by one (about 2 µs each), SQLite concatenates at a fraction of that (codec.ts
     // unpackScan). In journal (rowid) order, as the subquery hands the rows over: nothing is
     // sorted (an ORDER BY inside group_concat costs 40% more), a chunk after the last one.
-    scan: db.prepare(`SELECT count(*), max(seq), group_concat(seq || char(31) || poll_id || char(31) || payload_hash || char(31)
-      || substr(state, 1, 1) || char(31) || ifnull(voter_key, '-') || char(31) || sender_ts || char(31)
+    scan: db.prepare(`SELECT count(*), max(seq), group_concat(seq || char(31) || ${scanText.sqlite('poll_id')} || char(31) || payload_hash || char(31)
+      || substr(state, 1, 1) || char(31) || ifnull(${scanText.sqlite('voter_key')}, '-') || char(31) || sender_ts || char(31)
       || coalesce(sel_mask, CASE WHEN state = 'ok' THEN 's' || selected END, '-'), char(31))
       FROM (SELECT seq, poll_id, payload_hash, state, voter_key, sender_ts, sel_mask, selected FROM vote_journal
         WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?)`),

@@ -79,6 +79,16 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     assert.equal(await a.votes.pollRows('P3', 1, 8), [])
   })
 
+  journal('scans a poll id or voter key holding the scan\'s separators, and any sender timestamp, as it is', async ({ a }) => {
+    const odd = ['P\x1f1', '\x1eP2', 'P\x1eé€😀']
+    const ts = [-5, Number.MAX_SAFE_INTEGER, 1_700_000_000_123]
+    await a.votes.commit({ votes: odd.map((pollId, i) => ({ seq: i + 1, hash: `h${i}`, raw: { ...raw, pollId, senderTimestampMs: ts[i]! },
+      derived: { state: 'ok' as const, voterKey: `${pollId}@lid`, mask: 1 }, confirmed: false })) })
+    const scanned: Array<[string, string | null, number, number | null]> = []
+    for await (const chunk of a.votes.scan()) for (const r of chunk) scanned.push([r.pollId, r.voterKey, r.senderTs, r.mask])
+    assert.equal(scanned, odd.map((id, i) => [id, `${id}@lid`, ts[i]!, 1]))
+  })
+
   journal('an empty selection (retraction) reads back as an empty list, not as none', async ({ a }) => {
     await a.votes.commit({ votes: [{ seq: 1, hash: 'h', raw, derived: { state: 'ok', voterKey: 'v', selected: [] }, confirmed: false }] })
     assert.equal((await a.votes.rows([1]))[0]!.selected, [])
