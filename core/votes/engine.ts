@@ -17,7 +17,8 @@ import type { PendingLimits, PendingRow } from './pending.ts'
 import type { VoteSink } from './sink.ts'
 import { createVoteState, shown } from './state.ts'
 import type { BallotWatcher, PollState, SignalSighting } from './state.ts'
-import { pollView, sameTally, tallyPreview, type Tally } from './tally.ts'
+import { pollView, sameTally, tallyPreview, type Ballot, type Tally } from './tally.ts'
+import { lazyView } from './lazy-view.ts'
 import { pollSent, pollVoteRecord, pollVoteRejected } from '../webhooks/events.ts'
 import type { WebhookEventType } from '../../contract/webhooks.ts'
 import type { NewPoll, PollCreation } from './types.ts'
@@ -102,6 +103,8 @@ interface Work {
   sender?: readonly string[]
   person?: Person
   derived?: Derived
+  /** the counted ballot, when the webhook preview already made it (countWork reuses it) */
+  ballot?: Ballot
 }
 
 interface Dup { seq: number; hash: string; raw: RawVote; dupOf: number; confirmed: boolean }
@@ -236,7 +239,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       if (!preview) previews.set(p, (preview = tallyPreview(p.tally)))
       const voter = state.canonical(d.voterKey)
       const before = preview.previous(voter)
-      const b = state.ballot(p, w.raw.senderTimestampMs, w.hash, d.mask, d.selected)
+      const b = (w.ballot = state.ballot(p, w.raw.senderTimestampMs, w.hash, d.mask, d.selected))
       if (!preview.apply(voter, b).changed) continue
       // A compact record (indices, counts): the outbox renders the body from it and the poll's texts.
       c.commit.events.push(pollVoteRecord({ account: hooks!.account, pollMsgId: p.id, voter, selected: b.sel,
@@ -246,10 +249,20 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
 
   function emit(event: 'poll:new' | 'poll:update', p: PollState): void {
     try {
-      deps.emitter.emit(event, p.id, state.view(p))
+      deps.emitter.emit(event, p.id, event === 'poll:update' ? viewLater(p) : state.view(p))
     } catch (err) {
       log.error({ err, pollMsgId: p.id, event }, 'poll listener failed')
     }
+  }
+
+  /**
+   * The poll's view as it is now, built only if a listener reads it (lazy-view.ts); read later,
+   * it still shows this moment: the tally keeps what changed since its mark.
+   */
+  function viewLater(p: PollState): PollView {
+    const { tally } = p
+    const m = tally.mark()
+    return lazyView(() => (tally.isNow(m) ? state.view(p) : pollView(p, tally.at(m))))
   }
 
   // --- polls
@@ -590,7 +603,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
     if (w.prev?.state !== 'ok') metrics.voteDecrypted()
     state.counts.ok++
     const p = state.poll(pollId)!
-    if (state.count(p, d.voterKey, state.ballot(p, w.raw.senderTimestampMs, w.hash, d.mask, d.selected))) changed.add(p)
+    if (state.count(p, d.voterKey, w.ballot ?? state.ballot(p, w.raw.senderTimestampMs, w.hash, d.mask, d.selected))) changed.add(p)
   }
 
   /**

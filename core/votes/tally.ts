@@ -38,17 +38,44 @@ export interface Tally {
    * holds the newest ballot under it, so the person's current ballot is the newer of the two.
    */
   merge(from: string, into: string): { changed: boolean }
+  /**
+   * Marks the tally as it is now, to be read back later by `at` whatever changed since: what a
+   * lazily built view needs to show the moment it was announced. Cheap (the counts are copied,
+   * the ballots are not): from then on each voter's first change keeps the ballot it replaced.
+   */
+  mark(): TallyMark
+  /** Nothing changed since `m`: the live counts and ballots are what it marked. */
+  isNow(m: TallyMark): boolean
+  /** The counts and ballots at `m` (a new map when anything changed since). */
+  at(m: TallyMark): Pick<Tally, 'counts' | 'current'>
+}
+
+/** A moment of one tally (Tally.mark). */
+export interface TallyMark { readonly counts: readonly number[] }
+
+interface Mark extends TallyMark {
+  /** each voter changed since this mark, with the ballot it had here (undefined: none) */
+  readonly before: Map<string, Ballot | undefined>
+  /** the next mark: changes after it are recorded there */
+  next?: Mark
 }
 
 export function createTally(optionCount: number): Tally {
   const counts = new Array<number>(optionCount).fill(0)
   const current = new Map<string, Ballot>()
+  // Only the newest mark is held here; older ones live as long as someone holds them (each
+  // reaches the newer ones through `next`), so unread views cost nothing once dropped.
+  let head: Mark | undefined
+  const touch = (voter: string) => {
+    if (head && !head.before.has(voter)) head.before.set(voter, current.get(voter))
+  }
   return {
     counts,
     current,
     apply(voter, b) {
       const prev = current.get(voter)
       if (prev && !supersedes(b, prev)) return { counted: false, changed: false }
+      touch(voter)
       current.set(voter, b)
       if (prev) for (const i of prev.sel) counts[i]!--
       for (const i of b.sel) counts[i]!++
@@ -59,6 +86,8 @@ export function createTally(optionCount: number): Tally {
       const moved = current.get(from)
       if (!moved) return { changed: false }
       const kept = current.get(into)
+      touch(from)
+      touch(into)
       current.delete(from)
       if (!kept || supersedes(moved, kept)) {
         current.set(into, moved)
@@ -68,6 +97,27 @@ export function createTally(optionCount: number): Tally {
       for (const i of moved.sel) counts[i]!--
       // The key changed even when the selection did not, unless the LID had retracted.
       return { changed: moved.sel.length > 0 }
+    },
+    mark() {
+      if (head && !head.before.size) return head
+      const m: Mark = { counts: [...counts], before: new Map() }
+      if (head) head.next = m
+      return (head = m)
+    },
+    isNow: (m) => m === head && !head.before.size,
+    at(m) {
+      if (m === head && !head.before.size) return { counts, current }
+      // The first ballot recorded for a voter since `m`, in mark order, is the one it had at `m`.
+      const before = new Map<string, Ballot | undefined>()
+      for (let x: Mark | undefined = m as Mark; x; x = x.next) for (const [v, b] of x.before) if (!before.has(v)) before.set(v, b)
+      const past = new Map<string, Ballot>()
+      current.forEach((b, v) => {
+        const was = before.has(v) ? before.get(v) : b
+        if (was) past.set(v, was)
+      })
+      // Voters that left since (a LID merged into its PN).
+      for (const [v, b] of before) if (b && !current.has(v)) past.set(v, b)
+      return { counts: m.counts, current: past }
     },
   }
 }
@@ -115,7 +165,7 @@ export interface PollShape {
  * The contract's poll object; every option appears in results, 0 when unvoted. Views share
  * their selection arrays with the tally and with each other: read them, never mutate them.
  */
-export function pollView(p: PollShape, t: Tally): PollView {
+export function pollView(p: PollShape, t: Pick<Tally, 'counts' | 'current'>): PollView {
   const optionHashes: Record<string, string> = {}
   const results: Record<string, number> = {}
   p.options.forEach((text, i) => {

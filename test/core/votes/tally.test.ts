@@ -75,6 +75,37 @@ apply.run()
 
 // ---
 
+const marks = suite('Tally.mark')
+
+marks('at(mark) reads back the counts and ballots of its moment, whatever changed since (merges too)', () => {
+  const t = createTally(3)
+  t.apply('x', b(1, [0]))
+  t.apply('lid', b(1, [1]))
+  const m1 = t.mark()
+  assert.ok(t.isNow(m1))
+  assert.is(t.mark(), m1, 'nothing changed: the same mark')
+  const snap1 = () => pollView(shape, t.at(m1))
+  const want1 = pollView(shape, { counts: [1, 1, 0], current: new Map([['x', b(1, [0])], ['lid', b(1, [1])]]) })
+  t.apply('x', b(2, [2]))
+  t.apply('y', b(2, [0]))
+  assert.not.ok(t.isNow(m1))
+  const m2 = t.mark()
+  t.apply('x', b(3, []))
+  t.merge('lid', 'pn')
+  t.apply('y', b(3, [1]))
+  const m3 = t.mark()
+  assert.ok(sameTally(snap1(), want1), 'the first moment, after three later changes')
+  assert.equal(pollView(shape, t.at(m2)).voters, { x: ['hc'], lid: ['hb'], y: ['ha'] })
+  assert.equal(pollView(shape, t.at(m2)).results, { A: 1, B: 1, C: 1 })
+  assert.equal(pollView(shape, t.at(m3)).voters, { pn: ['hb'], y: ['hb'] })
+  assert.equal(t.at(m3).counts, [0, 2, 0])
+  assert.is(t.at(m3).current, t.current, 'the latest moment is read live, not copied')
+})
+
+marks.run()
+
+// ---
+
 const view = suite('pollView')
 
 view('lists every option, zero when unvoted; voters in option order; retractions left out', () => {
