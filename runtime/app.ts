@@ -5,25 +5,22 @@ import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 import type { Emitter } from '../contract/events.ts'
 import { createAccount, type Account } from '../core/account.ts'
-import { createBaileysSocket, type SocketFactory } from '../core/whatsapp/baileys-socket.ts'
+import type { SocketFactory } from '../core/whatsapp/baileys-socket.ts'
 import type { Connection } from '../core/whatsapp/connection.ts'
 import { createWebhooksAdmin } from '../core/webhooks/admin.ts'
 import { createDeliveryWorker } from '../core/webhooks/worker.ts'
 import { routes } from '../handlers/index.ts'
 import type { Store } from '../store/ports.ts'
-import { openPool } from '../store/postgres/db.ts'
-import { openPostgresStore } from '../store/postgres/index.ts'
 import { openSqliteStore } from '../store/sqlite/index.ts'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
-import { createAdapter } from '@socket.io/postgres-adapter'
 import { createAccountPool, type AccountPool } from './accounts.ts'
 import { clusterAccounts } from './cluster-accounts.ts'
 import { createCoordinator, forwardToOwner, type Coordinator } from './cluster.ts'
-import { openCluster } from '../store/postgres/cluster.ts'
 import { callerRules, refuseCaller } from './caller-guard.ts'
 import type { Config } from './config.ts'
 import { createHttpServer } from './http-app.ts'
+import { lazyBaileys } from './lazy-baileys.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createQrRenderer } from './qr-svg.ts'
 import { createRouter } from './router.ts'
@@ -64,25 +61,31 @@ const WEB_ROOT = [new URL('../web/', import.meta.url), new URL('../../web/', imp
   .map((u) => fileURLToPath(u)).find((dir) => existsSync(join(dir, 'index.html'))) ?? fileURLToPath(new URL('../web/', import.meta.url))
 
 /** Wires the store, the accounts and the HTTP + Socket.IO server together. */
-export async function createApp(config: Config, log: Logger, createSocket: SocketFactory = createBaileysSocket): Promise<App> {
+export async function createApp(config: Config, log: Logger, createSocket?: SocketFactory): Promise<App> {
   // PostgreSQL past one machine (DATABASE_URL), the embedded SQLite file otherwise.
-  const pg = config.databaseUrl ? await openPostgresStore({ url: config.databaseUrl, log }) : null
+  const pgParts = config.databaseUrl ? await import('./postgres-parts.ts') : null
+  const pg = pgParts ? await pgParts.openPostgresStore({ url: config.databaseUrl!, log }) : null
   const store: Store = pg ?? openSqliteStore({ dataDir: config.dataDir, log })
   const metrics = createMetrics({
     stats: () => Object.fromEntries([...pool.accounts].map(([id, a]) => [id, a.polls.stats()])),
     webhookBacklog: () => store.outbox.backlog(),
   })
-  const socketFactory = withLogLevel(createSocket, baileysLevel(config, log))
+  // Without a factory given (tests give theirs), Baileys' is imported once the server listens.
+  const baileys = createSocket ? null : lazyBaileys()
+  const socketFactory = withLogLevel(createSocket ?? baileys!.factory, baileysLevel(config, log))
   // Every account is one call of the same factory over its own slice of the one store.
-  const buildAccount = (id: string) => createAccount({
-    id, store: store.account(id), log, metrics: metrics.account(id), webhooks: store.outbox,
-    createSocket: socketFactory, waWebSocketUrl: config.waWsUrl, campaigns: { maxPerMinute: config.campaignMaxPerMinute },
-  })
+  const buildAccount = async (id: string) => {
+    const account = await createAccount({
+      id, store: store.account(id), log, metrics: metrics.account(id), webhooks: store.outbox,
+      createSocket: socketFactory, waWebSocketUrl: config.waWsUrl, campaigns: { maxPerMinute: config.campaignMaxPerMinute },
+    })
+    return baileys ? baileys.deferStart(account, (err) => log.error({ err, account: id }, 'Baileys could not be loaded')) : account
+  }
   // Several processes on one PostgreSQL database: the pool holds follower copies of the accounts
   // another process owns; those whose lock this process takes at load it builds once, as owner,
   // and later ones the coordinator builds afresh; it connects them all.
   let advertised = config.advertiseUrl ?? ''
-  const cluster = pg ? await openCluster(pg.pool, {
+  const cluster = pgParts && pg ? await pgParts.openCluster(pg.pool, {
     url: config.databaseUrl!, schema: pg.schema, log: log.child({ module: 'cluster' }), processId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     advertiseUrl: () => advertised,
   }).catch(async (err) => { await store.close(); throw err }) : null
@@ -133,12 +136,12 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
   // The Socket.IO adapter keeps one connection checked out (its LISTEN) until Socket.IO closes,
   // after the store: on the store's pool, closing the store would wait for it forever. One more
   // connection publishes, so events are published, and delivered here, in the order emitted.
-  const adapterPool = pg ? openPool({ url: config.databaseUrl!, log: log.child({ module: 'socket.io' }), max: 2 }) : null
+  const adapterPool = pgParts && pg ? pgParts.openPool({ url: config.databaseUrl!, log: log.child({ module: 'socket.io' }), max: 2 }) : null
   const server = createHttpServer(dispatch, WEB_ROOT, (caller) => (fromCluster(caller.req) ? null : refuseCaller(caller, callers)))
   const io = attachSocketIo(server, {
     session: account.session, polls: account.polls, emitter: account.emitter, log: log.child({ module: 'socket.io' }),
     apiToken: config.apiToken, corsOrigins: config.corsOrigins, hosts: callers.hosts, accounts: pool,
-    adapter: pg && adapterPool ? createAdapter(adapterPool, { tableName: `"${pg.schema}".socket_io_attachments` }) : undefined,
+    adapter: pgParts && pg && adapterPool ? pgParts.createAdapter(adapterPool, { tableName: `"${pg.schema}".socket_io_attachments` }) : undefined,
   })
 
   return {
@@ -149,6 +152,8 @@ export async function createApp(config: Config, log: Logger, createSocket: Socke
     emitter: defaultEvents(pool),
     metrics,
     start(port) {
+      // The import goes on while the first requests are answered; each account connects once it is done.
+      void baileys?.load().catch((err) => log.error({ err }, 'Baileys could not be loaded'))
       if (!coordinator) return pool.startAll()
       advertised ||= `http://${isWildcard(config.host) ? hostname() : config.host}:${port ?? config.port}`
       coordinator.start().catch((err) => log.error({ err }, 'cluster coordinator failed to start'))

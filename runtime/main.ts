@@ -1,5 +1,5 @@
 import qrcode from 'qrcode-terminal'
-import { createApp, type App } from './app.ts'
+import type { App } from './app.ts'
 import { ConfigError, isLoopback, parseConfig, type Config } from './config.ts'
 import { routeConsole } from './console-guard.ts'
 import { createLogger } from './logger.ts'
@@ -27,6 +27,8 @@ if (!isLoopback(config.host) && !config.apiToken) {
 
 let app: App
 try {
+  // Imported here, not above: a bad config is told at once, without loading the store and engine.
+  const { createApp } = await import('./app.ts')
   app = await createApp(config, log)
 } catch (err) {
   const line = config.databaseUrl ? databaseProblem(err) : dataDirProblem(err, config.dataDir)
