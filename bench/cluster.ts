@@ -16,7 +16,6 @@ const ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 14)
 /** the first rounds warm both processes up and are not counted */
 const WARM_ROUNDS = 2
 /** runtime/broadcaster.ts: at most one poll_update_to_gui per poll per this many ms */
-const FOLD_MS = 250
 /** 12 options (WhatsApp's most), so each of a contact's votes can select a set of its own */
 const OPTIONS = Array.from({ length: 12 }, (_, i) => `O${String(i + 1).padStart(2, '0')}`)
 /** round k selects the options of the bits of k + 1: never empty, never the same twice (k < 4095) */
@@ -60,7 +59,7 @@ export async function benchCluster(log: (s: string) => void): Promise<{ rows: Ro
     const owner = `vote → poll_update_to_gui on PostgreSQL, client on the owner A (same run as above)`
     const base = 'client on the owner A, same votes'
     const sqlite = `one server on SQLite, same plan (${Math.round(lite.rate)} votes/s)`
-    const fold = `a poll gets a vote every ${Math.round((POLLS / RATE) * 1000)} ms, so the ${FOLD_MS} ms fold delays one only when two of its votes commit within ${FOLD_MS} ms (${cluster.folded[0]} on A, ${cluster.folded[1]} on B did)`
+    const fold = `a poll gets a vote every ${Math.round((POLLS / RATE) * 1000)} ms; votes seen only folded into a later update (a client's send still pending): ${cluster.folded[0]} on A, ${cluster.folded[1]} on B`
     const row = (measure: string, value: number, baseline: string, baselineValue: number, note: string): Row =>
       ({ section: '8. postgres', measure, value, unit: 'ms', baseline, baselineValue, ratio: value / baselineValue, target: '—', pass: null, note })
     return {
@@ -154,7 +153,7 @@ async function measure(log: (s: string) => void, env: Record<string, string>, fo
 
 /**
  * Per counted vote: from its send to the first update showing its selection or a later one of
- * the same voter (the 250 ms fold sends only a window's newest state). `folded`: votes whose own
+ * the same voter (a client whose send is pending gets only the newest state when it drains). `folded`: votes whose own
  * selection was never shown.
  */
 function latencies(plan: Planned[], at: number[], seen: Map<string, number>): { ms: number[]; folded: number } {
