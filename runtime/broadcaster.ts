@@ -2,7 +2,7 @@ import type { Namespace } from 'socket.io'
 import { publicStatus, type Session } from '../contract/account.ts'
 import type { Emitter } from '../contract/events.ts'
 import type { PollReader, PollView } from '../contract/polls.ts'
-import { clientOutlet } from './client-fold.ts'
+import type { ClientOutlet } from './client-fold.ts'
 
 /** What one namespace broadcasts: one account's session, polls and events. */
 export interface Broadcast {
@@ -38,20 +38,20 @@ export function announce(to: { emit(event: string, ...args: unknown[]): unknown 
  * (if pending) and `initial_poll_data`; afterwards every change. `announce()` tells every client
  * the whole state again; `stop()` removes it.
  *
- * `poll_update_to_gui` and `campaign_update` are folded by backpressure (client-fold.ts): a
- * client that takes what it is sent gets every change at once; one with a send still pending
- * gets the newest state of each poll and campaign when it drains. Every update is complete, so
- * none is lost. (`fold: false`: every change at once to every client, for the bench.)
+ * `poll_update_to_gui` and `campaign_update` are folded by backpressure through `out`, the
+ * namespace's client outlet (client-fold.ts): a client that takes what it is sent gets every
+ * change at once; one with a send still pending gets the newest state of each poll and campaign
+ * when it drains. Every update is complete, so none is lost. The outlet is the caller's and
+ * outlives this broadcast: what a slow client holds survives the account being rebound.
  *
  * `relay` (several processes, the PostgreSQL adapter): the events this process's account emits
  * also go to the same namespace on every other process, which passes them to its own clients
  * the same way; so each process folds for the clients it holds. The adapter keeps them in order.
  */
-export function broadcast(nsp: Namespace, account: Broadcast, opts: { fold?: boolean; relay?: boolean } = {}): { stop(): void; announce(): void } {
+export function broadcast(nsp: Namespace, out: ClientOutlet, account: Broadcast, opts: { relay?: boolean } = {}): { stop(): void; announce(): void } {
   const { polls, emitter } = account
   const onConnection = (socket: { emit(event: string, ...args: unknown[]): unknown }) => announce(socket, account)
   nsp.on('connection', onConnection)
-  const out = clientOutlet(nsp, { fold: opts.fold })
 
   /** What reaches this process's clients, from its own account or relayed from another process. */
   const deliver = (m: Relayed) => {
@@ -83,7 +83,6 @@ export function broadcast(nsp: Namespace, account: Broadcast, opts: { fold?: boo
       nsp.off('connection', onConnection)
       if (opts.relay) nsp.off(RELAY, onRelay)
       for (const off of offs) off()
-      out.close()
     },
   }
 }

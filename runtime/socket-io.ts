@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { Server, type Namespace, type Socket } from 'socket.io'
 import { MAX_BODY_BYTES } from '../contract/limits.ts'
 import { broadcast, type Broadcast } from './broadcaster.ts'
+import { clientOutlet, type ClientOutlet } from './client-fold.ts'
 import { hostAllowed, MISDIRECTED, originAllowed, refusalBody, type HostRule } from './caller-guard.ts'
 import { tokenMatches } from './token-guard.ts'
 
@@ -85,27 +86,31 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { io: Serv
   if (authorize) io.use(authorize)
 
   // With the adapter, each process passes an account's events to the clients it holds itself.
-  const opts = { fold: deps.foldUpdates, relay: !!deps.adapter }
-  let defaultNsp = broadcast(io.of('/'), { session, polls, emitter }, opts)
+  const opts = { relay: !!deps.adapter }
+  // One outlet per namespace for its whole life: the account behind it may be rebound.
+  const outlet = (nsp: Namespace) => clientOutlet(nsp, { fold: deps.foldUpdates })
+  const defaultOut = outlet(io.of('/'))
+  let defaultNsp = broadcast(io.of('/'), defaultOut, { session, polls, emitter }, opts)
 
-  const namespaces = new Map<string, { nsp: Namespace; b: ReturnType<typeof broadcast> }>()
+  const namespaces = new Map<string, { nsp: Namespace; out: ClientOutlet; b: ReturnType<typeof broadcast> }>()
   const serve = (id: string, account: Broadcast) => {
     const nsp = io.of(`/accounts/${id}`)
     if (authorize) nsp.use(authorize)
-    namespaces.set(id, { nsp, b: broadcast(nsp, account, opts) })
+    const out = outlet(nsp)
+    namespaces.set(id, { nsp, out, b: broadcast(nsp, out, account, opts) })
   }
   // Another object for the same account: its events from now on. When it changed owner, every
   // client is told the whole state again: what the old one had not sent yet is gone with it.
   const rebind = (id: string, account: Broadcast, again: boolean) => {
     if (id === 'default') {
       defaultNsp.stop()
-      defaultNsp = broadcast(io.of('/'), account, opts)
+      defaultNsp = broadcast(io.of('/'), defaultOut, account, opts)
       if (again) defaultNsp.announce()
     }
     const n = namespaces.get(id)
     if (!n) return
     n.b.stop()
-    n.b = broadcast(n.nsp, account, opts)
+    n.b = broadcast(n.nsp, n.out, account, opts)
     if (again) n.b.announce()
   }
   // A removed account's clients are cut and its namespace forgotten: connecting again is refused.
@@ -114,6 +119,7 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { io: Serv
     if (!n) return
     namespaces.delete(id)
     n.b.stop()
+    n.out.close()
     n.nsp.disconnectSockets(true)
     n.nsp.removeAllListeners()
     // The PostgreSQL adapter releases its LISTEN connection once every namespace's adapter closed.
@@ -132,8 +138,9 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { io: Serv
     io,
     close: () => {
       defaultNsp.stop()
+      defaultOut.close()
       unwatch?.()
-      for (const n of namespaces.values()) n.b.stop()
+      for (const n of namespaces.values()) { n.b.stop(); n.out.close() }
       return new Promise<void>((resolve) => { io.close(() => resolve()) })
     },
   }

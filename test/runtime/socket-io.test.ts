@@ -184,10 +184,13 @@ async function startAccounts(opts: { token?: string; hosts?: { allowedHosts: str
     polls: memoryPolls({ [poll]: samplePoll({ question: `${name}?` }) }), emitter: createEmitter(),
   })
   const accounts = new Map<string, Acc>([['default', make('default', 'Default', 'D1')], ['shop', make('shop', 'Shop', 'S1')]])
-  const listeners = new Set<(c: { added: Acc } | { removed: string }) => void>()
+  type Change = { added: Acc } | { removed: string } | { replaced: Acc; announce: boolean }
+  const listeners = new Set<(c: Change) => void>()
   const pool = {
     accounts,
-    onChange: (fn: (c: { added: Acc } | { removed: string }) => void) => { listeners.add(fn); return () => { listeners.delete(fn) } },
+    onChange: (fn: (c: Change) => void) => { listeners.add(fn); return () => { listeners.delete(fn) } },
+    /** another object for the same account (several processes: a follower copy rebuilt) */
+    replace(id: string) { const a = { ...make(id, id, `${id[0]}1`), id }; accounts.set(id, a); for (const fn of listeners) fn({ replaced: a, announce: false }); return a },
     add(id: string, name: string) { const a = make(id, name, `${name[0]}1`); accounts.set(id, a); for (const fn of listeners) fn({ added: a }); return a },
     remove(id: string) { accounts.delete(id); for (const fn of listeners) fn({ removed: id }) },
   }
@@ -249,6 +252,24 @@ nsps('an account added later gets its namespace; a removed one cuts its clients 
   await until(() => again.errors.length > 0)
   assert.match(again.errors[0]!, /Invalid namespace/)
   assert.equal(again.seen, [])
+})
+
+nsps('what a slow client holds survives its account being rebound (a follower copy replaced)', async () => {
+  const { url, accounts, pool } = await startAccounts()
+  const c = nspClient(`${url}/accounts/shop`)
+  await until(() => c.seen.length >= 3 && c.s.connected)
+  const tcp = (c.s.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws._socket
+  tcp.pause()
+  const voters = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`${1e11 + i}@s.whatsapp.net`, ['Red']]))
+  // Enough to fill the kernel's buffers, so the last ones are held here.
+  for (let r = 1; r <= 300; r++) {
+    accounts.get('shop')!.emitter.emit('poll:update', 'S1', samplePoll({ results: { Red: r, Blue: 0 }, voters }))
+    await new Promise((res) => setImmediate(res))
+  }
+  pool.replace('shop')
+  tcp.resume()
+  const last = () => c.seen.filter(([e]) => e === 'poll_update_to_gui').map(([, u]) => (u as { results: Record<string, number> }).results.Red).at(-1)
+  await until(() => last() === 300, 10_000)
 })
 
 nsps("the token, the Origin and the Host checks hold for an account's namespace", async () => {
