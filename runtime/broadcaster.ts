@@ -2,7 +2,9 @@ import type { Namespace } from 'socket.io'
 import { publicStatus, type Session } from '../contract/account.ts'
 import type { Emitter } from '../contract/events.ts'
 import type { PollReader, PollView } from '../contract/polls.ts'
+import { randomUUID } from 'node:crypto'
 import type { ClientOutlet } from './client-fold.ts'
+import { inOrder } from './relay-order.ts'
 
 /** What one namespace broadcasts: one account's session, polls and events. */
 export interface Broadcast {
@@ -45,27 +47,18 @@ export function announce(to: { emit(event: string, ...args: unknown[]): unknown 
  * outlives this broadcast: what a slow client holds survives the account being rebound.
  *
  * `relay` (several processes, the PostgreSQL adapter): the events this process's account emits
- * also go to the same namespace on every other process, which passes them to its own clients
- * the same way; so each process folds for the clients it holds. The adapter keeps them in order.
+ * also go, numbered, to the same namespace on every other process, which passes them to its own
+ * clients the same way (receiveRelayed); so each process folds for the clients it holds.
  */
 export function broadcast(nsp: Namespace, out: ClientOutlet, account: Broadcast, opts: { relay?: boolean } = {}): { stop(): void; announce(): void } {
   const { polls, emitter } = account
   const onConnection = (socket: { emit(event: string, ...args: unknown[]): unknown }) => announce(socket, account)
   nsp.on('connection', onConnection)
 
-  /** What reaches this process's clients, from its own account or relayed from another process. */
-  const deliver = (m: Relayed) => {
-    if (m.fold) return out.fold(m.event, m.fold, m.args[0])
-    // The whole list supersedes whatever a client still holds.
-    if (m.event === 'initial_poll_data') out.drop('poll_update_to_gui')
-    out.emit(m.event, ...m.args)
-  }
   const send = (m: Relayed) => {
-    deliver(m)
-    if (opts.relay) nsp.serverSideEmit(RELAY, m)
+    deliver(out, m)
+    if (opts.relay) nsp.serverSideEmit(RELAY, { ...m, from: ORIGIN, seq: nextSeq(nsp.name) })
   }
-  const onRelay = (m: Relayed) => deliver(m)
-  if (opts.relay) nsp.on(RELAY, onRelay)
   const everyone = { emit: (event: string, ...args: unknown[]) => send({ event, args }) }
 
   const offs = [
@@ -81,7 +74,6 @@ export function broadcast(nsp: Namespace, out: ClientOutlet, account: Broadcast,
     announce: () => announce(everyone, account),
     stop() {
       nsp.off('connection', onConnection)
-      if (opts.relay) nsp.off(RELAY, onRelay)
       for (const off of offs) off()
     },
   }
@@ -92,3 +84,33 @@ const RELAY = 'pollwire:event'
 
 /** One event for the clients; `fold`: its key when only the newest per key matters (client-fold.ts). */
 interface Relayed { event: string; args: unknown[]; fold?: string }
+
+/** This process, as the sender of relayed events; each namespace numbers what it sends from 0. */
+const ORIGIN = randomUUID()
+const seqs = new Map<string, number>()
+const nextSeq = (nsp: string) => { const n = seqs.get(nsp) ?? 0; seqs.set(nsp, n + 1); return n }
+
+/** What reaches this process's clients, from its own account or relayed from another process. */
+function deliver(out: ClientOutlet, m: Relayed): void {
+  if (m.fold) return out.fold(m.event, m.fold, m.args[0])
+  // The whole list supersedes whatever a client still holds.
+  if (m.event === 'initial_poll_data') out.drop('poll_update_to_gui')
+  out.emit(m.event, ...m.args)
+}
+
+/**
+ * Several processes: the events other processes relay for this namespace, passed to this
+ * process's clients through `out` in the order each sender sent them (relay-order.ts). For the
+ * namespace's whole life, whichever account object is bound to it. Returns the remover.
+ */
+export function receiveRelayed(nsp: Namespace, out: ClientOutlet): () => void {
+  const order = inOrder<Relayed>({ deliver: (m) => deliver(out, m) })
+  const onRelay = (m: Relayed & { from?: unknown; seq?: unknown }) => {
+    if (typeof m?.event !== 'string' || !Array.isArray(m.args)) return
+    const relayed: Relayed = { event: m.event, args: m.args, ...(typeof m.fold === 'string' ? { fold: m.fold } : {}) }
+    if (typeof m.from === 'string' && typeof m.seq === 'number') order.accept(m.from, m.seq, relayed)
+    else deliver(out, relayed)
+  }
+  nsp.on(RELAY, onRelay)
+  return () => { nsp.off(RELAY, onRelay); order.close() }
+}

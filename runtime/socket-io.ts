@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { Server, type Namespace, type Socket } from 'socket.io'
 import { MAX_BODY_BYTES } from '../contract/limits.ts'
-import { broadcast, type Broadcast } from './broadcaster.ts'
+import { broadcast, receiveRelayed, type Broadcast } from './broadcaster.ts'
 import { clientOutlet, type ClientOutlet } from './client-fold.ts'
 import { hostAllowed, MISDIRECTED, originAllowed, refusalBody, type HostRule } from './caller-guard.ts'
 import { tokenMatches } from './token-guard.ts'
@@ -87,8 +87,14 @@ export function attachSocketIo(http: HttpServer, deps: SocketIoDeps): { io: Serv
 
   // With the adapter, each process passes an account's events to the clients it holds itself.
   const opts = { relay: !!deps.adapter }
-  // One outlet per namespace for its whole life: the account behind it may be rebound.
-  const outlet = (nsp: Namespace) => clientOutlet(nsp, { fold: deps.foldUpdates })
+  // One outlet per namespace for its whole life (the account behind it may be rebound), and with
+  // the adapter what other processes relay for it.
+  const outlet = (nsp: Namespace): ClientOutlet => {
+    const out = clientOutlet(nsp, { fold: deps.foldUpdates })
+    if (!deps.adapter) return out
+    const unrelay = receiveRelayed(nsp, out)
+    return { ...out, close: () => { unrelay(); out.close() } }
+  }
   const defaultOut = outlet(io.of('/'))
   let defaultNsp = broadcast(io.of('/'), defaultOut, { session, polls, emitter }, opts)
 
