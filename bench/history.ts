@@ -26,7 +26,7 @@ export interface HistoryData { dir: string; polls: number; rows: number; current
  * bytes of a real vote's size, hashed as the engine hashes them. Returns each poll's expected
  * counts, to check what the restarted server shows.
  */
-export async function buildHistory(dir: string, polls = HISTORY_POLLS, seed = 7): Promise<HistoryData> {
+export async function buildHistory(dir: string, polls = HISTORY_POLLS, seed = 7, openAtOnce = OPEN_AT_ONCE): Promise<HistoryData> {
   const db = openDb(dir)
   migrate(db)
   db.pragma('synchronous = OFF')
@@ -36,11 +36,11 @@ export async function buildHistory(dir: string, polls = HISTORY_POLLS, seed = 7)
   let clock = Date.UTC(2024, 0, 1)
   let rows = 0
   let currentVoters = 0
-  for (let from = 0; from < polls; from += OPEN_AT_ONCE) {
+  for (let from = 0; from < polls; from += openAtOnce) {
     const records: PollRecord[] = []
     const votes: NonNullable<JournalCommit['votes']> = []
     const later: Array<(seq: () => number) => NonNullable<JournalCommit['votes']>[number]> = []
-    for (let i = from; i < Math.min(polls, from + OPEN_AT_ONCE); i++) {
+    for (let i = from; i < Math.min(polls, from + openAtOnce); i++) {
       const id = `3EB0HIST${String(i).padStart(12, '0')}`
       const chatId = `1203631${String(i % 500).padStart(11, '0')}@g.us`
       const single = i % 2 === 0

@@ -228,20 +228,27 @@ export function createVoteState(limits: PendingLimits = {}) {
     for (const rec of src.polls) polls.set(rec.id, pollFrom(rec, src.preparedHere(rec.id)))
     for (const { lid, pn } of src.persons) merged.set(intern(lid), intern(pn))
     // The journal in order, a chunk at a time: only what a row adds to the indexes and tallies
-    // stays, never the chunk (see intern() and tieBreak()).
-    let pollId = ''
-    let p: PollState | undefined
+    // stays, never the chunk (see intern() and tieBreak()). Within a chunk, poll by poll (each
+    // in journal order): votes of many polls interleave, and a poll's tally, choices and span
+    // stay in the CPU's caches for its run of rows (a third of the fold's time otherwise).
     for await (const rows of src.scan) {
-      for (let i = 0; i < rows.length; i++) {
-        const { seq, hash, state, voterKey, senderTs, mask, selected } = rows[i]!
-        if (rows[i]!.pollId !== pollId) p = polls.get((pollId = rows[i]!.pollId))
-        if (p) addRow(p.id, seq)
-        if (state !== 'dup') addFirst(hash, seq)
-        if (state === 'ok') {
-          counts.ok++
-          if (p && voterKey) count(p, voterKey, ballot(p, senderTs, hash, mask, selected))
-        } else if (state === 'dup') counts.dup++
-        else if (state === 'rejected') counts.rejected++
+      const byPoll = new Map<string, ScanRow[]>()
+      for (const r of rows) {
+        const list = byPoll.get(r.pollId)
+        if (list) list.push(r)
+        else byPoll.set(r.pollId, [r])
+      }
+      for (const [pollId, list] of byPoll) {
+        const p = polls.get(pollId)
+        for (const { seq, hash, state, voterKey, senderTs, mask, selected } of list) {
+          if (p) addRow(p.id, seq)
+          if (state !== 'dup') addFirst(hash, seq)
+          if (state === 'ok') {
+            counts.ok++
+            if (p && voterKey) count(p, voterKey, ballot(p, senderTs, hash, mask, selected))
+          } else if (state === 'dup') counts.dup++
+          else if (state === 'rejected') counts.rejected++
+        }
       }
     }
     const overflow: PendingRow[] = []
@@ -308,18 +315,11 @@ export interface RowSpan { from: number; to: number }
  * unlike a slice of the store's scan text, keep nothing else alive). Anything else is kept as is.
  */
 export function tieBreak(hash: string): string {
-  if (hash.length !== 32) return hash
-  for (let i = 0; i < 16; i++) {
-    const hi = hexDigit(hash.charCodeAt(2 * i)), lo = hexDigit(hash.charCodeAt(2 * i + 1))
-    if (hi < 0 || lo < 0) return hash
-    byteCodes[i] = hi * 16 + lo
-  }
-  return String.fromCharCode.apply(null, byteCodes)
+  if (hash.length !== 32 || !HEX32.test(hash)) return hash
+  return Buffer.from(hash, 'hex').toString('latin1')
 }
 
-const byteCodes: number[] = new Array<number>(16).fill(0)
-const hexDigit = (c: number) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1)
-
+const HEX32 = /^[0-9a-f]{32}$/
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   let set = m.get(k)
   if (!set) m.set(k, (set = new Set()))
