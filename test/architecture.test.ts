@@ -16,15 +16,15 @@ interface Rule { from: RegExp; may: RegExp[]; packagesNot?: RegExp }
 
 /** The store's ports: what the core may know of storage. */
 const PORTS = /^store\/(ports|outbox-port)\.ts$/
-/** What every store implementation does the same way: codecs, outbox rows, write health. */
-const SHARED = /^store\/(codec|outbox-rows|write-health)\.ts$/
+/** What every store implementation does the same way: codecs, outbox rows, write health, held Signal-key writes. */
+const SHARED = /^store\/(codec|outbox-rows|write-health|key-staging)\.ts$/
 
 const RULES: Rule[] = [
   { from: /^contract\//, may: [/^contract\//], packagesNot: /./ },
   { from: /^handlers\//, may: [/^contract\//, /^handlers\//], packagesNot: /^(node:|hono|@hono|socket\.io|@whiskeysockets|libsql|pino$)/ },
   { from: /^core\//, may: [/^contract\//, /^core\//, PORTS], packagesNot: /^(hono|@hono|socket\.io|libsql|pg|postgres)/ },
   { from: PORTS, may: [/^contract\//, PORTS] },
-  { from: SHARED, may: [/^contract\//, PORTS] },
+  { from: SHARED, may: [/^contract\//, PORTS, SHARED] },
   { from: /^store\/sqlite\//, may: [/^contract\//, PORTS, SHARED, /^store\/sqlite\//] },
   { from: /^store\/memory\//, may: [/^contract\//, PORTS, SHARED, /^store\/memory\//] },
   { from: /^store\/postgres\//, may: [/^contract\//, PORTS, SHARED, /^store\/postgres\//] },
