@@ -2,26 +2,27 @@
  * The duplicate index: payload hash → the journal number of its first sighting from each sender
  * (almost always one). It holds every journaled vote for as long as the journal does, so it is
  * kept flat instead of as a Map of hash strings (≈130 B a row): an open-addressing table of the
- * hash's 128 bits (four 32-bit words, payloadHash's 32 hex digits) and the row's number, 32–64 B
+ * hash's 128 bits (four 32-bit words, payloadHash's 32 hex digits) and the row's number, 27–53 B
  * a row. A second sighting of the same payload from another sender (a copy re-sent by someone
  * else) goes to a small Map beside it, as does any hash of another form (none the engine makes).
  */
 export function createSightings(initialSlots = 1024) {
   let slots = 0
-  /** four words of key per slot */
-  let keys = new Uint32Array(0)
-  /** the row's number per slot; 0: never used, -1: deleted (probing goes on past it) */
-  let seqs = new Float64Array(0)
+  /**
+   * Per slot, five words: the hash's four, then the row's number (0: never used, DELETED:
+   * probing goes on past it). One array, so a probe costs one cache miss, not two: a million
+   * rows make a table of tens of MB, read at random.
+   */
+  let table = new Uint32Array(0)
   let used = 0
   let live = 0
-  /** further first sightings of a hash (other senders), and hashes that are not hex */
+  /** further first sightings of a hash (other senders), hashes that are not hex, numbers past 2³² − 2 */
   const more = new Map<string, number[]>()
   const key = new Uint32Array(4)
 
   function alloc(n: number): void {
     slots = n
-    keys = new Uint32Array(n * 4)
-    seqs = new Float64Array(n)
+    table = new Uint32Array(n * 5)
     used = live = 0
   }
   alloc(initialSlots)
@@ -47,29 +48,37 @@ export function createSightings(initialSlots = 1024) {
     let i = (key[0]! & 0x7fffffff) % slots
     let free = -1
     for (;;) {
-      const s = seqs[i]!
+      const at = i * 5
+      const s = table[at + 4]!
       if (s === 0) return -1 - (free >= 0 ? free : i)
-      if (s < 0) { if (free < 0) free = i }
-      else if (keys[i * 4] === key[0] && keys[i * 4 + 1] === key[1] && keys[i * 4 + 2] === key[2] && keys[i * 4 + 3] === key[3]) return i
+      if (s === DELETED) { if (free < 0) free = i }
+      else if (table[at] === key[0] && table[at + 1] === key[1] && table[at + 2] === key[2] && table[at + 3] === key[3]) return i
       i = i + 1 === slots ? 0 : i + 1
     }
   }
 
+  function put(i: number, seq: number): void {
+    const at = i * 5
+    if (table[at + 4] === 0) used++
+    table[at] = key[0]!; table[at + 1] = key[1]!; table[at + 2] = key[2]!; table[at + 3] = key[3]!
+    table[at + 4] = seq
+    live++
+  }
+
   function grow(): void {
-    const oldKeys = keys, oldSeqs = seqs, n = slots
-    // Doubled (rehashing a million rows costs about 0.1 s): from 3/8 to 3/4 full, 32–64 bytes a row.
-    // Deleted slots are dropped on the way, so a table of many deletions does not grow for them.
+    const old = table, n = slots
+    // Doubled (rehashing costs about as much as the adds so far): from 3/8 to 3/4 full, 27–53
+    // bytes a row. Deleted slots are dropped on the way, so deletions alone do not grow it.
     alloc(live * 2 > n ? n * 2 : n)
     for (let j = 0; j < n; j++) {
-      if (oldSeqs[j]! <= 0) continue
-      for (let w = 0; w < 4; w++) key[w] = oldKeys[j * 4 + w]!
-      const at = -1 - find()
-      for (let w = 0; w < 4; w++) keys[at * 4 + w] = key[w]!
-      seqs[at] = oldSeqs[j]!
-      used++
-      live++
+      const seq = old[j * 5 + 4]!
+      if (seq === 0 || seq === DELETED) continue
+      for (let w = 0; w < 4; w++) key[w] = old[j * 5 + w]!
+      put(-1 - find(), seq)
     }
   }
+
+  const append = (hash: string, seq: number) => { more.set(hash, [...(more.get(hash) ?? []), seq]) }
 
   return {
     /** first sightings of this hash, in the order they were added */
@@ -78,18 +87,16 @@ export function createSightings(initialSlots = 1024) {
       if (!parse(hash)) return extra ?? []
       const i = find()
       if (i < 0) return extra ?? []
-      return extra ? [seqs[i]!, ...extra] : [seqs[i]!]
+      const seq = table[i * 5 + 4]!
+      return extra ? [seq, ...extra] : [seq]
     },
     add(hash: string, seq: number): void {
       if (!(seq > 0)) throw new RangeError(`journal number ${seq}`)
-      if (!parse(hash)) { more.set(hash, [...(more.get(hash) ?? []), seq]); return }
+      // Beside the table: what it cannot hold, and any later sighting of a hash already known.
+      if (!parse(hash) || seq >= DELETED || more.has(hash)) return append(hash, seq)
       const i = find()
-      if (i >= 0) { more.set(hash, [...(more.get(hash) ?? []), seq]); return }
-      const at = -1 - i
-      if (seqs[at] === 0) used++
-      keys.set(key, at * 4)
-      seqs[at] = seq
-      live++
+      if (i >= 0) return append(hash, seq)
+      put(-1 - i, seq)
       if (used * 4 > slots * 3) grow()
     },
     drop(hash: string, seq: number): void {
@@ -102,21 +109,22 @@ export function createSightings(initialSlots = 1024) {
       }
       if (!parse(hash)) return
       const i = find()
-      if (i < 0 || seqs[i] !== seq) return
+      if (i < 0 || table[i * 5 + 4] !== seq) return
       // The next sighting from another sender, if any, becomes the one in the table.
       const next = extra?.shift()
-      if (next !== undefined) {
-        seqs[i] = next
+      if (next !== undefined && next < DELETED) {
+        table[i * 5 + 4] = next
         if (!extra!.length) more.delete(hash)
         return
       }
-      seqs[i] = -1
+      if (next !== undefined) extra!.unshift(next)
+      table[i * 5 + 4] = DELETED
       live--
     },
     /** hashes with at least one first sighting */
     size: () => live + [...more.keys()].filter((h) => !parse(h)).length,
     /** bytes held by the table (for the bench's profile) */
-    bytes: () => keys.byteLength + seqs.byteLength,
+    bytes: () => table.byteLength,
     clear(): void {
       alloc(initialSlots)
       more.clear()
@@ -125,6 +133,9 @@ export function createSightings(initialSlots = 1024) {
 }
 
 export type Sightings = ReturnType<typeof createSightings>
+
+/** a slot whose row was dropped: probing goes on past it */
+const DELETED = 0xffffffff
 
 /** hex digit → its value, anything else → -1 (every UTF-16 code unit) */
 const HEX = new Int8Array(65536).fill(-1)

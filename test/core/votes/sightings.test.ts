@@ -60,6 +60,18 @@ test('sightings: a hash of another form (upper case, longer, not hex) is kept ex
   assert.equal([s.get(lower), s.size()], [[], 0])
 })
 
+test('sightings: a journal number past 2³² − 2 is kept beside the table, in order with the others', () => {
+  const s = createSightings()
+  s.add(h(1), 5e9)
+  s.add(h(1), 7)
+  s.add(h(2), 8)
+  s.add(h(2), 6e9)
+  assert.equal([s.get(h(1)), s.get(h(2))], [[5e9, 7], [8, 6e9]])
+  s.drop(h(1), 5e9)
+  s.drop(h(2), 8)
+  assert.equal([s.get(h(1)), s.get(h(2))], [[7], [6e9]])
+})
+
 test('tieBreak: the bytes of a hash order ballots as its hex digits do, and take half the characters', () => {
   for (let i = 0; i < 500; i++) {
     const a = h(i), b = h(i + 1000)
