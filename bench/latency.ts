@@ -34,18 +34,23 @@ const session: Session = {
  * socket.io-client (WebSocket) on a worker thread, as the GUI is another process. Both time
  * on the process' monotonic clock. Run twice: as runtime/app.ts wires it (attachSocketIo's
  * defaults: a client whose transport is busy gets the newest state of each poll when it drains),
- * and with every change sent at once whatever the client has buffered (foldUpdates: false); each
- * twice, interleaved, reporting the second (warm) pair. Baseline: the same emitter → Socket.IO → client path alone.
+ * and with every change sent at once whatever the client has buffered (foldUpdates: false); after
+ * a warm-up run, in the order A B B A, each wiring's two runs pooled. Baseline: the same emitter → Socket.IO → client path alone.
  */
 export async function benchLatency(log: (s: string) => void): Promise<{ rows: Row[] }> {
   const disk = stats(commitFloor())
   log(`  one-row commit alone (synchronous=FULL, same disk): p50 ${disk.p50.toFixed(2)} ms, p99 ${disk.p99.toFixed(2)} ms, max ${disk.max.toFixed(1)} ms`)
   // Whichever runs first in this process pays for its warm-up (measured: the same wiring at p99
-  // 97 ms first and 6 ms second), so both run twice, interleaved, and the second pair counts.
+  // 97 ms first and 6 ms second), and later runs drift too (the commit tail of the third run was
+  // worse than the fourth's in three runs of four): one run to warm up, then the two wirings in
+  // the order A B B A, each figure over both of its runs pooled.
   await measure({}, false)
-  await measure({ foldUpdates: false }, false)
-  const wired = await measure({}, false)
-  const direct = await measure({ foldUpdates: false }, true)
+  const d1 = await measure({ foldUpdates: false }, false)
+  const w1 = await measure({}, false)
+  const w2 = await measure({}, false)
+  const d2 = await measure({ foldUpdates: false }, true)
+  const wired = pooled(w1, w2)
+  const direct = { ...pooled(d1, d2), rtt: d2.rtt }
   const r = stats(direct.rtt!)
   const rows: Row[] = []
   const base = 'Socket.IO emit → receive alone'
@@ -61,6 +66,12 @@ export async function benchLatency(log: (s: string) => void): Promise<{ rows: Ro
   log(`  Socket.IO alone (poll with ${VOTERS / 2} voters): p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(1)} ms`)
   return { rows }
 }
+
+/** Two runs of one wiring as one sample: their latencies and commit times together. */
+function pooled(a: { lat: Lat }, b: { lat: Lat }): { lat: Lat } {
+  return { lat: { ms: [...a.lat.ms, ...b.lat.ms], committed: [...a.lat.committed, ...b.lat.committed], rate: (a.lat.rate + b.lat.rate) / 2 } }
+}
+type Lat = { ms: number[]; committed: number[]; rate: number }
 
 async function measure(options: Record<string, unknown>, withRoundTrip: boolean) {
   const dir = tempDir('latency')
