@@ -120,11 +120,23 @@ const REBUILT: Record<string, string> = {
   auth_keys: `INSERT INTO auth_keys (account, type, id, json) SELECT 'default', type, id, json FROM old_auth_keys`,
 }
 
+/**
+ * The webhook outbox's tables are created by the outbox (store/sqlite/outbox.ts); a file made
+ * before poll.vote events were kept as records until claimed has outbox_event without `vote`.
+ * The column is added (NULL in every existing row, which keeps its body: its pending deliveries
+ * are sent as they were). Checked at every open: one PRAGMA, whatever user_version says.
+ */
+function migrateOutbox(db: Db): void {
+  const cols = columns(db, 'outbox_event')
+  if (cols.length && !cols.includes('vote')) db.exec('ALTER TABLE outbox_event ADD COLUMN vote TEXT')
+}
+
 /** Creates what is missing and converts an older layout; idempotent. */
 export function migrate(db: Db): void {
   const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
   if (version >= SCHEMA_VERSION) {
     db.exec(TABLES + INDEXES)
+    migrateOutbox(db)
     return
   }
   tx(db, () => {
@@ -141,6 +153,7 @@ export function migrate(db: Db): void {
     // Layout 2 had no account registry: 'default', and any account holding credentials, are registered.
     db.exec(`INSERT OR IGNORE INTO account (id, created_at) VALUES ('default', 0);
       INSERT OR IGNORE INTO account (id, created_at) SELECT account, 0 FROM auth_creds ORDER BY account;`)
+    migrateOutbox(db)
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
   })
 }

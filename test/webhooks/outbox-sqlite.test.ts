@@ -8,6 +8,7 @@ import { pollVote, pollVoteRecord } from '../../core/webhooks/events.ts'
 import { openDb, openMemoryDb, tx } from '../../store/sqlite/db.ts'
 import { openSqliteStore } from '../../store/sqlite/index.ts'
 import { CLAIM_SQL, createSqliteOutbox } from '../../store/sqlite/outbox.ts'
+import { migrate } from '../../store/sqlite/schema.ts'
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 const T0 = 1_750_000_000_000
@@ -108,6 +109,58 @@ sqlite('a batch row written before poll.vote records existed (every event with i
   const packed = events.map((e) => [e.id, e.account, e.type, e.orderKey, e.createdAt, e.body].join('\x1f')).join('\x1e')
   db.prepare('INSERT INTO outbox_batch (events) VALUES (?)').run([packed])
   assert.equal((await outbox.claim('A', 10, T0 + 1)).map((d) => d.event), events)
+  db.close()
+})
+
+sqlite('the fan-out copies poll.vote records into event rows; the claim renders the body, and expand() (a purge) renders it into the row', async () => {
+  const db = openMemoryDb()
+  migrate(db)
+  db.prepare(`INSERT INTO poll_record (id, account, chat_id, question, options, option_hashes, selectable_count, secret, created_at, status, updated_at)
+    VALUES ('P1', 'default', 'c@g.us', 'Colour?', '["Red","Blue"]', '[]', 1, x'00', 0, 'sent', 0)`).run()
+  const outbox = createSqliteOutbox(db)
+  await outbox.addEndpoint(endpoint)
+  const poll = { question: 'Colour?', options: ['Red', 'Blue'] }
+  const voter = (i: number) => `1555111000${i}@s.whatsapp.net`
+  const records = [0, 1].map((i) => pollVoteRecord({ account: 'default', pollMsgId: 'P1', voter: voter(i), selected: [i], previous: null,
+    senderTimestampMs: T0, counts: [1, i], poll }, T0 + i))
+  tx(db, () => outbox.appendEvents(records))
+  outbox.fanOut()
+  const rows = () => db.prepare('SELECT body, vote FROM outbox_event ORDER BY seq').all() as { body: string; vote: string | null }[]
+  assert.equal(rows(), records.map((r) => ({ body: '', vote: r.vote })), 'nothing rendered by the fan-out')
+  const bodies = [0, 1].map((i) => pollVote({ account: 'default', pollMsgId: 'P1', voter: voter(i), selected: [poll.options[i]!],
+    previous: null, senderTimestampMs: T0, results: { Red: 1, Blue: i }, question: 'Colour?' }, T0 + i).body)
+  const [first] = await outbox.claim('A', 10, T0 + 5)
+  assert.is(first!.event.body, bodies[0])
+  await outbox.settle(first!.id, { status: 'retry', at: T0 + 6, nextAt: T0 + 7, error: 'HTTP 500' })
+  outbox.expand()
+  assert.equal(rows(), bodies.map((body) => ({ body, vote: null })))
+  db.exec(`DELETE FROM poll_record`)
+  const again = await outbox.claim('A', 10, T0 + 7)
+  assert.equal(again.map((d) => d.event.body), [bodies[0]], 'the same bytes on the retry, from the row, the poll gone')
+  db.close()
+})
+
+sqlite('a file whose outbox_event predates records keeps its pending deliveries through the migration', async () => {
+  const db = openMemoryDb()
+  // The layout before: no `vote` column; one event with a pending delivery.
+  db.exec(`CREATE TABLE outbox_event (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, account TEXT NOT NULL, type TEXT NOT NULL,
+      order_key TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL);
+    CREATE TABLE webhook_delivery (id INTEGER PRIMARY KEY, event_seq INTEGER NOT NULL, endpoint_id TEXT NOT NULL, order_key TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')), attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+      created_at INTEGER NOT NULL, last_error TEXT, last_status INTEGER, delivered_at INTEGER);`)
+  const old = vote('P1')
+  db.prepare('INSERT INTO outbox_event (seq, id, account, type, order_key, body, created_at) VALUES (1, ?, ?, ?, ?, ?, ?)')
+    .run(old.id, old.account, old.type, old.orderKey, old.body, old.createdAt)
+  db.prepare(`INSERT INTO webhook_delivery (event_seq, endpoint_id, order_key, status, next_at, created_at) VALUES (1, 'A', ?, 'pending', ?, ?)`)
+    .run(old.orderKey, T0, T0)
+  migrate(db)
+  migrate(db)
+  const outbox = createSqliteOutbox(db)
+  await outbox.addEndpoint(endpoint)
+  assert.equal(await outbox.backlog(), { A: 1 })
+  const fresh = vote('P2', T0 + 1)
+  tx(db, () => outbox.appendEvents([fresh]))
+  assert.equal((await outbox.claim('A', 10, T0 + 1)).map((d) => d.event), [old, fresh])
   db.close()
 })
 
