@@ -226,7 +226,7 @@ async function untilOwner(s: Spawned): Promise<number> {
 }
 
 /** The restart bench's data on PostgreSQL, through the store the server opens (schema public, account default). */
-async function fillPostgres(url: string): Promise<number> {
+export async function fillPostgres(url: string): Promise<number> {
   const store = await openPostgresStore({ url, log: silent })
   try {
     const engine = await openEngineOn(store.account('default').votes)
