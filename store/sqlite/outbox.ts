@@ -9,7 +9,8 @@ import { copyEndpoint, toClaimed, toDelivery, type ClaimRow, type DeliveryRow } 
  * appendEvents runs inside the vote transaction, so what it writes is what every vote pays. It
  * writes ONE row per call (per vote batch): the events of the batch, as they are, in
  * `outbox_batch`. That row is durable with the votes; it is fanned out later, off the vote path
- * (before any claim or read of deliveries, in its own transaction), into one event row each
+ * (a slice at a time by claims that come up short, see CLAIM_FAN_OUT; all of it before a read of
+ * the deliveries; each batch in its own transaction), into one event row each
  * (rowid table, no secondary index: the webhook-id is unique by construction) and one delivery
  * row per endpoint, which enters one partial index holding pending rows only. Measured: a row per
  * event and per delivery in the vote transaction cost about 13 µs per vote; the batch row, 2 µs.
@@ -275,22 +276,40 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
   }
 
   const insertBatch = db.prepare('INSERT INTO outbox_batch (events) VALUES (?)')
-  const batches = db.prepare('SELECT seq, events FROM outbox_batch ORDER BY seq LIMIT 64').raw()
+  const batches = db.prepare('SELECT seq, events FROM outbox_batch ORDER BY seq LIMIT ?').raw()
+  const allBatches = db.prepare('SELECT events FROM outbox_batch').raw()
   const dropBatch = db.prepare('DELETE FROM outbox_batch WHERE seq = ?')
   // Batches left by a previous run (a crash before their fan-out) are expanded on first use.
   let unexpanded = true
 
-  /** Turns appended batches into events and deliveries, in commit order, each batch in the transaction that deletes it. */
-  function fanOut(): void {
-    while (unexpanded) {
-      const rows = batches.all() as Array<[number, string]>
+  /**
+   * Turns appended batches into events and deliveries, in commit order, each batch in the
+   * transaction that deletes it; stops once `budget` events are done (whole batches: at least one).
+   */
+  function fanOut(budget = Infinity): void {
+    let done = 0
+    while (unexpanded && done < budget) {
+      const rows = batches.all(budget === Infinity ? 64 : 8) as Array<[number, string]>
       if (!rows.length) { unexpanded = false; break }
       tx(db, () => {
         for (const [seq, json] of rows) {
-          expandEvents(unpackEvents(json))
+          if (done >= budget) break
+          const events = unpackEvents(json)
+          expandEvents(events)
           dropBatch.run([seq])
+          done += events.length
         }
       })
+    }
+  }
+
+  /** Pending deliveries per endpoint still in batches (counted, not fanned out). */
+  function batchedBacklog(out: Record<string, number>): void {
+    if (!unexpanded) return
+    for (const [packed] of allBatches.all() as Array<[string]>) {
+      for (const event of unpackEvents(packed)) {
+        for (const { endpoint } of endpoints.values()) if (wants(endpoint, event)) out[endpoint.id] = (out[endpoint.id] ?? 0) + 1
+      }
     }
   }
 
@@ -341,6 +360,36 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
   }
 
 
+  /** Up to `limit` claimable deliveries of the endpoint among the fanned-out rows, leased. */
+  function take(endpointId: string, limit: number, at: number): ClaimedDelivery[] {
+    let held = 0
+    for (const [id, lease] of leases) {
+      if (lease.endpointId !== endpointId) continue
+      if (lease.until <= at) leases.delete(id)
+      else held++
+    }
+    const out: ClaimedDelivery[] = []
+    try {
+      for (const r of claimable.all(endpointId, at, limit + held) as ClaimRow[]) {
+        const id = String(r.id)
+        if (leases.has(id)) continue
+        if (out.length >= limit) break
+        let body: string
+        // A record whose poll is gone (only a hand-edited file: a purge renders first) can never
+        // be sent: failed, saying why, rather than stopping every later event of its poll.
+        try { body = bodyOf(r) } catch (err) {
+          unrenderable.run((err as Error).message, r.id)
+          continue
+        }
+        leases.set(id, { until: at + leaseMs, endpointId })
+        out.push(toClaimed({ ...r, body, vote: null }))
+      }
+    } finally {
+      texts.clear()
+    }
+    return out
+  }
+
   const listStatement = (status?: DeliveryStatus, endpointId?: string) => {
     const key = `${status ? 's' : ''}${endpointId ? 'e' : ''}`
     let stmt = listed.get(key)
@@ -380,32 +429,13 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
 
 
     async claim(endpointId, limit, at) {
-      fanOut()
       if (limit <= 0) return []
-      let held = 0
-      for (const [id, lease] of leases) {
-        if (lease.endpointId !== endpointId) continue
-        if (lease.until <= at) leases.delete(id)
-        else held++
-      }
-      const out: ClaimedDelivery[] = []
-      try {
-        for (const r of claimable.all(endpointId, at, limit + held) as ClaimRow[]) {
-          const id = String(r.id)
-          if (leases.has(id)) continue
-          if (out.length >= limit) break
-          let body: string
-          // A record whose poll is gone (only a hand-edited file: a purge renders first) can never
-          // be sent: failed, saying why, rather than stopping every later event of its poll.
-          try { body = bodyOf(r) } catch (err) {
-            unrenderable.run((err as Error).message, r.id)
-            continue
-          }
-          leases.set(id, { until: at + leaseMs, endpointId })
-          out.push(toClaimed({ ...r, body, vote: null }))
-        }
-      } finally {
-        texts.clear()
+      const out = take(endpointId, limit, at)
+      // Only a claim that comes up short fans out, and a slice: see CLAIM_FAN_OUT.
+      if (out.length < limit && unexpanded) {
+        fanOut(CLAIM_FAN_OUT)
+        out.push(...take(endpointId, limit - out.length, at))
+        out.sort((a, b) => Number(a.id) - Number(b.id))
       }
       return out
     },
@@ -448,6 +478,8 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
     },
 
     async addEndpoint({ secret, ...ep }) {
+      // What was appended before the endpoint existed is not for it.
+      fanOut()
       const endpoint: Endpoint = { ...ep, events: ep.events && [...ep.events], createdAt: now() }
       insertEndpoint.run(ep.id, ep.url, secret, ep.events && JSON.stringify(ep.events), ep.account, ep.source, endpoint.createdAt)
       endpoints.set(ep.id, { endpoint, secret })
@@ -482,9 +514,9 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
     },
 
     async backlog() {
-      fanOut()
       const out: Record<string, number> = {}
       for (const r of backlogAll.all() as { endpoint_id: string; n: number }[]) out[r.endpoint_id] = r.n
+      batchedBacklog(out)
       return out
     },
 
@@ -516,6 +548,16 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
     },
   }
 }
+
+/**
+ * Events a claim that comes up short fans out (whole batches, in commit order). Under a vote
+ * flood the worker claims once per 2 s at most (it yields to the engine), so the flood pays a
+ * slice of this size per claim rather than the fan-out of every event it appended; the rest is
+ * fanned out as the deliveries go (a claim comes up short once what is fanned out is sent or
+ * waits behind its key's head), or at once by what reads every delivery (list, get, retry,
+ * addEndpoint, a purge). Its pending deliveries are counted by backlog() without fanning out.
+ */
+const CLAIM_FAN_OUT = 256
 
 const CHUNKS = [64, 16, 4, 1]
 

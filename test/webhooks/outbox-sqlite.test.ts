@@ -103,11 +103,12 @@ sqlite('poll.vote records batched before a crash are rendered after the restart,
 
 sqlite('a batch row written before poll.vote records existed (every event with its body) is fanned out as it was', async () => {
   const db = openMemoryDb()
-  const outbox = createSqliteOutbox(db)
-  await outbox.addEndpoint(endpoint)
+  await createSqliteOutbox(db).addEndpoint(endpoint)
   const events = [vote('P1'), vote('P2', T0 + 1)]
   const packed = events.map((e) => [e.id, e.account, e.type, e.orderKey, e.createdAt, e.body].join('\x1f')).join('\x1e')
   db.prepare('INSERT INTO outbox_batch (events) VALUES (?)').run([packed])
+  // Left by the previous run: the next one's outbox fans it out.
+  const outbox = createSqliteOutbox(db)
   assert.equal((await outbox.claim('A', 10, T0 + 1)).map((d) => d.event), events)
   db.close()
 })
@@ -161,6 +162,36 @@ sqlite('a file whose outbox_event predates records keeps its pending deliveries 
   const fresh = vote('P2', T0 + 1)
   tx(db, () => outbox.appendEvents([fresh]))
   assert.equal((await outbox.claim('A', 10, T0 + 1)).map((d) => d.event), [old, fresh])
+  db.close()
+})
+
+sqlite('a claim fans out a slice of the batches, only when it comes up short; every event still goes, each poll\'s in commit order', async () => {
+  const db = openMemoryDb()
+  const outbox = createSqliteOutbox(db)
+  await outbox.addEndpoint(endpoint)
+  const events = Array.from({ length: 1000 }, (_, i) => vote(`P${i % 30}`, T0 + i))
+  for (let i = 0; i < events.length; i += 100) tx(db, () => outbox.appendEvents(events.slice(i, i + 100)))
+  const batchesLeft = () => (db.prepare('SELECT COUNT(*) AS n FROM outbox_batch').get() as { n: number }).n
+  const first = await outbox.claim('A', 4, T0 + 1000)
+  assert.equal(first.map((d) => d.event), events.slice(0, 4))
+  assert.ok(batchesLeft() >= 6 && batchesLeft() < 10, `${batchesLeft()} of 10 batches left`)
+  assert.equal(await outbox.backlog(), { A: 1000 }, 'the backlog counts what is still batched')
+  const fanned = batchesLeft()
+  const more = await outbox.claim('A', 4, T0 + 1000)
+  assert.equal(more.map((d) => d.event), events.slice(4, 8))
+  assert.is(batchesLeft(), fanned, 'a claim that finds enough fans out nothing')
+  const sent = [...first, ...more]
+  for (let round = 0; round < 1000 && sent.length < events.length; round++) {
+    for (const d of sent.slice(-8)) void outbox.settle(d.id, { status: 'delivered', at: T0 + 1001 })
+    await outbox.flush()
+    sent.push(...await outbox.claim('A', 8, T0 + 1000))
+  }
+  assert.is(sent.length, events.length)
+  assert.is(batchesLeft(), 0)
+  for (let p = 0; p < 30; p++) {
+    assert.equal(sent.filter((d) => d.event.orderKey === `poll:P${p}`).map((d) => d.eventId),
+      events.filter((e) => e.orderKey === `poll:P${p}`).map((e) => e.id))
+  }
   db.close()
 })
 
