@@ -39,7 +39,8 @@ CREATE TABLE poll_record (
 );
 
 -- One row per sighting of a vote, raw as it came off the wire, plus what was derived from it.
--- No index on poll_id, as in SQLite: the engine keeps each poll's row numbers in memory.
+-- No index on poll_id, as in SQLite: the engine keeps each poll's first and last row number
+-- and reads its rows in that range of the primary key.
 CREATE TABLE vote_journal (
   account TEXT NOT NULL,
   seq BIGINT NOT NULL,

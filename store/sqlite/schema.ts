@@ -25,8 +25,8 @@ CREATE TABLE IF NOT EXISTS poll_record (
 );
 -- One row per sighting of a vote, raw as it came off the wire, plus what was derived from
 -- it. Journal numbers are unique in the file, whatever the account. No index on poll_id: the
--- engine keeps each poll's row numbers in memory, and such an index would cost a third of the
--- insert rate of the vote path.
+-- engine keeps each poll's first and last journal number and reads its rows in that range of
+-- the primary key, and such an index would cost a third of the insert rate of the vote path.
 CREATE TABLE IF NOT EXISTS vote_journal (
   seq INTEGER PRIMARY KEY,
   account TEXT NOT NULL DEFAULT 'default',
