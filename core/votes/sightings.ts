@@ -80,9 +80,70 @@ export function createSightings(initialSlots = 1024) {
 
   const append = (hash: string, seq: number) => { more.set(hash, [...(more.get(hash) ?? []), seq]) }
 
+  /**
+   * Rows read at start, in journal order, five words each like a slot: written one after the
+   * other while the journal is scanned, and put into the table, sized for them at once, when it
+   * is first asked (the first vote after a start): random inserts into tens of MB, and the
+   * doublings on the way, are about a third of a start otherwise.
+   */
+  let staged: Uint32Array | null = null
+  let stagedRows = 0
+
+  function build(): void {
+    if (!staged) return
+    const rows = staged, n = stagedRows
+    staged = null
+    stagedRows = 0
+    // The size a table grown row by row would have reached: from 3/8 to 3/4 full.
+    let size = initialSlots
+    while (size * 3 < (n + live) * 4) size *= 2
+    if (size > slots) {
+      const kept = table, k = slots
+      alloc(size)
+      for (let j = 0; j < k; j++) {
+        const seq = kept[j * 5 + 4]!
+        if (seq === 0 || seq === DELETED) continue
+        for (let w = 0; w < 4; w++) key[w] = kept[j * 5 + w]!
+        put(-1 - find(), seq)
+      }
+    }
+    for (let r = 0; r < n; r++) {
+      for (let w = 0; w < 4; w++) key[w] = rows[r * 5 + w]!
+      const seq = rows[r * 5 + 4]!
+      const i = find()
+      if (i >= 0) { append(hex(), seq); continue }
+      put(-1 - i, seq)
+      if (used * 4 > slots * 3) grow()
+    }
+  }
+
+  /** `key` as the hex digits it was parsed from. */
+  function hex(): string {
+    let out = ''
+    for (let w = 0; w < 4; w++) out += (key[w]! >>> 0).toString(16).padStart(8, '0')
+    return out
+  }
+
   return {
+    /**
+     * A row read at start: kept in journal order and indexed with the others when the index is
+     * first used. Only between clear() and that first use.
+     */
+    stage(hash: string, seq: number): void {
+      if (!(seq > 0)) throw new RangeError(`journal number ${seq}`)
+      if (!parse(hash) || seq >= DELETED || more.has(hash)) return append(hash, seq)
+      if (!staged || (stagedRows + 1) * 5 > staged.length) {
+        const bigger = new Uint32Array(Math.max(5 * 4096, (staged?.length ?? 0) * 2))
+        if (staged) bigger.set(staged)
+        staged = bigger
+      }
+      const at = stagedRows++ * 5
+      staged[at] = key[0]!; staged[at + 1] = key[1]!; staged[at + 2] = key[2]!; staged[at + 3] = key[3]!
+      staged[at + 4] = seq
+    },
     /** first sightings of this hash, in the order they were added */
     get(hash: string): readonly number[] {
+      build()
       const extra = more.get(hash)
       if (!parse(hash)) return extra ?? []
       const i = find()
@@ -91,6 +152,7 @@ export function createSightings(initialSlots = 1024) {
       return extra ? [seq, ...extra] : [seq]
     },
     add(hash: string, seq: number): void {
+      build()
       if (!(seq > 0)) throw new RangeError(`journal number ${seq}`)
       // Beside the table: what it cannot hold, and any later sighting of a hash already known.
       if (!parse(hash) || seq >= DELETED || more.has(hash)) return append(hash, seq)
@@ -100,6 +162,7 @@ export function createSightings(initialSlots = 1024) {
       if (used * 4 > slots * 3) grow()
     },
     drop(hash: string, seq: number): void {
+      build()
       const extra = more.get(hash)
       if (extra?.includes(seq)) {
         const left = extra.filter((s) => s !== seq)
@@ -121,13 +184,17 @@ export function createSightings(initialSlots = 1024) {
       table[i * 5 + 4] = DELETED
       live--
     },
-    /** hashes with at least one first sighting */
-    size: () => live + [...more.keys()].filter((h) => !parse(h)).length,
+    /** hashes with at least one first sighting (rows read at start and not indexed yet count one each: a start's log does not build the index) */
+    size: () => live + stagedRows + [...more.keys()].filter((h) => !parse(h)).length,
+    /** rows read at start and not yet indexed */
+    staged: () => stagedRows,
     /** bytes held by the table (for the bench's profile) */
-    bytes: () => table.byteLength,
+    bytes: () => table.byteLength + (staged?.byteLength ?? 0),
     clear(): void {
       alloc(initialSlots)
       more.clear()
+      staged = null
+      stagedRows = 0
     },
   }
 }

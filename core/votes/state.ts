@@ -242,7 +242,7 @@ export function createVoteState(limits: PendingLimits = {}) {
         const p = polls.get(pollId)
         for (const { seq, hash, state, voterKey, senderTs, mask, selected } of list) {
           if (p) addRow(p.id, seq)
-          if (state !== 'dup') addFirst(hash, seq)
+          if (state !== 'dup') dedup.stage(hash, seq)
           if (state === 'ok') {
             counts.ok++
             if (p && voterKey) count(p, voterKey, ballot(p, senderTs, hash, mask, selected))

@@ -72,6 +72,27 @@ test('sightings: a journal number past 2³² − 2 is kept beside the table, in 
   assert.equal([s.get(h(1)), s.get(h(2))], [[7], [6e9]])
 })
 
+test('sightings: rows staged at start are found once the index is first used, as if added one by one', () => {
+  const staged = createSightings(16)
+  const added = createSightings(16)
+  const rows: Array<[string, number]> = []
+  for (let i = 1; i <= 3000; i++) rows.push([h(i), i])
+  rows.push([h(5), 4001], [h(7), 4002], ['h1', 4003], [h(9), 5e9], [h(9), 4004])
+  for (const [hash, seq] of rows) { staged.stage(hash, seq); added.add(hash, seq) }
+  assert.is(staged.staged(), 3000 + 2, "the second senders' rows too; not what the table cannot hold")
+  for (const hash of [h(5), h(7), h(9), h(1), h(3000), 'h1', h(3001)]) assert.equal(staged.get(hash), added.get(hash), hash)
+  assert.is(staged.staged(), 0, 'indexed at the first use')
+  assert.equal(staged.get(h(9)), [9, 5e9, 4004])
+  staged.drop(h(5), 5)
+  assert.equal(staged.get(h(5)), [4001])
+  staged.add(h(3001), 9000)
+  assert.equal(staged.get(h(3001)), [9000])
+  staged.clear()
+  staged.stage(h(1), 1)
+  staged.clear()
+  assert.equal([staged.get(h(1)), staged.staged()], [[], 0], 'clear drops what was staged')
+})
+
 test('tieBreak: the bytes of a hash order ballots as its hex digits do, and take half the characters', () => {
   for (let i = 0; i < 500; i++) {
     const a = h(i), b = h(i + 1000)
