@@ -13,9 +13,9 @@ import { rig, sentPoll, tempDir, vote, voter, type Rig } from './fixtures.ts'
 const alice = voter(1)
 const bob = voter(2)
 
-/** The events written so far, oldest first, as their bodies (after the outbox fanned its batches out). */
+/** The events written so far, oldest first, as their bodies (the outbox's batches fanned out, and its poll.vote records rendered into the rows, as before a purge). */
 async function written(r: Rig): Promise<Array<{ type: string; data: Record<string, any> }>> {
-  await r.outbox!.backlog()
+  r.outbox!.expand()
   return (r.db.prepare('SELECT body FROM outbox_event ORDER BY seq').raw(true).all() as Array<[string]>).map(([b]) => JSON.parse(b))
 }
 
