@@ -1,23 +1,27 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { SignalDataSet } from '@whiskeysockets/baileys'
 import { encodeAuthValue } from './codec.ts'
-import type { AlongsideWrites, KeyRow } from './ports.ts'
+import type { AlongsideWrites, KeyHold, KeyRow } from './ports.ts'
 
-/** The Signal-key writes of one deferred piece of work (one incoming message's decryption). */
-interface Scope { readonly id: number }
+/** The Signal-key writes of one held piece of work (one incoming message's decryption). */
+interface Scope { readonly epoch: number; readonly keys: Set<string> }
 interface Entry { row: KeyRow; scope: Scope }
 
 /**
  * Signal-key writes held back until the vote they came with commits, so the two are one
  * transaction (one fsync) instead of two in a row under Baileys' message lock.
  *
- * Inside `defer(work)`, a key write is staged (encoded, as the store would write it) and every
- * read of that key sees the staged value. The vote's journal commit takes the scope's staged
+ * Inside a hold's `run`, a key write is staged (encoded, as the store would write it) and every
+ * read of that key sees the staged value. The vote's journal commit takes the hold's staged
  * rows through `alongside()` and writes them in its own transaction; whatever is still staged
- * when `work` ends (a message that was not a vote, or a batch that ran before the keys were
- * staged) is written then, after the vote. Keys therefore never commit before the vote: a crash
- * in between leaves the old ratchet state, and the message WhatsApp redelivers still decrypts.
- * When `work` fails, its staged rows are dropped: nothing it did is kept, as before.
+ * at `finish` (a message that was not a vote, or a batch that ran before the keys were staged)
+ * is written then, after the vote. Keys therefore never commit before the vote: a crash in
+ * between leaves the old ratchet state, and the message WhatsApp redelivers still decrypts.
+ * `drop` forgets a hold's staged rows (its vote was not journaled).
+ *
+ * `reset` (the connection gave up after a failed write) forgets everything staged and makes
+ * every hold opened before it write nothing more: a later message's keys may have been built on
+ * the dropped ones, and committed they would skip the message WhatsApp is about to redeliver.
  *
  * One per account's auth state; it owns the staged rows and nothing else.
  */
@@ -30,12 +34,16 @@ export function createKeyStaging(deps: {
   const als = new AsyncLocalStorage<Scope>()
   const staged = new Map<string, Entry>()
   const keyOf = (type: string, id: string) => `${type}\u0000${id}`
-  let scopes = 0
+  let epoch = 0
 
-  /** The staged entries of a scope, still held. */
+  /** The staged entries of a scope, still held (none once a reset voided it). */
   const entriesOf = (scope: Scope): Entry[] => {
     const out: Entry[] = []
-    for (const e of staged.values()) if (e.scope === scope) out.push(e)
+    if (scope.epoch !== epoch) return out
+    for (const k of scope.keys) {
+      const e = staged.get(k)
+      if (e?.scope === scope) out.push(e)
+    }
     return out
   }
   /** Committed: forget each entry unless a later write replaced it meanwhile. */
@@ -46,29 +54,52 @@ export function createKeyStaging(deps: {
     }
     if (entries.length) deps.committed?.(entries.map((e) => e.row))
   }
+  /** A scope's staged rows as the journal takes them: read when its transaction is written. */
+  const alongsideOf = (scope: Scope): AlongsideWrites => {
+    let taken: Entry[] = []
+    return {
+      take() {
+        taken = entriesOf(scope)
+        return taken.map((e) => e.row)
+      },
+      settled(ok) {
+        if (ok) settle(taken)
+        taken = []
+      },
+    }
+  }
+  const drop = (scope: Scope): void => {
+    for (const e of entriesOf(scope)) staged.delete(keyOf(e.row.type, e.row.id))
+  }
+
+  function hold(): KeyHold {
+    const scope: Scope = { epoch, keys: new Set() }
+    return {
+      run: (work) => als.run(scope, work),
+      alongside: () => alongsideOf(scope),
+      async finish() {
+        const left = entriesOf(scope)
+        if (!left.length) return
+        await deps.write(left.map((e) => e.row))
+        settle(left)
+      },
+      drop: () => drop(scope),
+    }
+  }
 
   return {
-    /** Runs `work` with key writes staged; writes what is left after it, drops it all if it fails. */
-    async defer<T>(work: () => Promise<T>): Promise<T> {
-      const scope: Scope = { id: ++scopes }
-      try {
-        const out = await als.run(scope, work)
-        const left = entriesOf(scope)
-        if (left.length) {
-          await deps.write(left.map((e) => e.row))
-          settle(left)
-        }
-        return out
-      } catch (err) {
-        for (const e of entriesOf(scope)) staged.delete(keyOf(e.row.type, e.row.id))
-        throw err
-      }
-    },
-    /** Stages `data` when called inside `defer`; false outside, where the caller writes at once. */
+    hold,
+    /** Stages `data` when called inside a hold's `run`; false outside, where the caller writes at once. */
     stage(data: SignalDataSet): boolean {
       const scope = als.getStore()
       if (!scope) return false
-      for (const row of keyRows(data)) staged.set(keyOf(row.type, row.id), { row, scope })
+      // A hold voided by a reset writes nothing more; its reads do not matter (its connection is gone).
+      if (scope.epoch !== epoch) return true
+      for (const row of keyRows(data)) {
+        const k = keyOf(row.type, row.id)
+        staged.set(k, { row, scope })
+        scope.keys.add(k)
+      }
       return true
     },
     /** A write made at once supersedes anything staged for the same keys. */
@@ -79,25 +110,10 @@ export function createKeyStaging(deps: {
     peek(type: string, id: string): KeyRow | undefined {
       return staged.size ? staged.get(keyOf(type, id))?.row : undefined
     },
-    /** The current scope's staged rows, for the transaction that journals its vote (undefined outside `defer`). */
-    alongside(): AlongsideWrites | undefined {
-      const scope = als.getStore()
-      if (!scope) return undefined
-      let taken: Entry[] = []
-      return {
-        take() {
-          taken = entriesOf(scope)
-          return taken.map((e) => e.row)
-        },
-        settled(ok) {
-          if (ok) settle(taken)
-          taken = []
-        },
-      }
-    },
-    /** everything staged is void (credentials cleared) */
-    clear(): void {
+    /** Everything staged is void, and every hold opened so far writes nothing more. */
+    reset(): void {
       staged.clear()
+      epoch++
     },
   }
 }

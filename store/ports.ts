@@ -250,13 +250,25 @@ export interface AuthState {
    */
   onLidMapping(fn: (pairs: Array<{ lid: string; pn: string }>) => void): () => void
   /**
-   * Runs `work` (one incoming message's decryption) with its Signal-key writes held back: the
-   * vote it journals carries them into its own transaction (`alongside`), what is left is written
-   * when `work` ends, and nothing is written if it fails. Reads see held writes.
+   * Holds back the Signal-key writes of one incoming message's decryption: the vote it journals
+   * carries them into its own transaction (`alongside`), what is left is written at `finish`,
+   * nothing if the vote was not journaled (`drop`). Reads see held writes.
    */
-  deferKeys<T>(work: () => Promise<T>): Promise<T>
-  /** inside `deferKeys`: its held writes, for the journal commit of the vote (undefined outside) */
-  alongside(): AlongsideWrites | undefined
+  holdKeys(): KeyHold
+  /** every held write is void and every hold opened so far writes nothing more (a connection gave up after a failed write) */
+  resetHeldKeys(): void
+}
+
+/** One message's held Signal-key writes (store/key-staging.ts). */
+export interface KeyHold {
+  /** runs `work` with this hold's key writes staged (reads see them) */
+  run<T>(work: () => Promise<T>): Promise<T>
+  /** the staged writes, for the journal commit of the vote the message carried */
+  alongside(): AlongsideWrites
+  /** writes what no vote took (after the vote committed) */
+  finish(): Promise<void>
+  /** forgets what is staged: the vote was not journaled */
+  drop(): void
 }
 
 // --- the whole store

@@ -3,6 +3,7 @@ import type { AnyMessageContent, AuthenticationState, BaileysEventEmitter, Binar
 import type { Logger } from 'pino'
 import type { AlongsideWrites, AuthState } from '../../store/ports.ts'
 import { installNativeXeddsa } from './native-xeddsa.ts'
+import { createOutboundGate, type OutboundGate, type SendFrame } from './outbound-gate.ts'
 
 /**
  * Group messages' XEdDSA signatures checked by native Ed25519 rather than libsignal's pure JS
@@ -11,6 +12,13 @@ import { installNativeXeddsa } from './native-xeddsa.ts'
  */
 const nativeXeddsa = installNativeXeddsa()
 let xeddsaWarned = false
+
+/**
+ * Accounts whose last vote commit failed: their next connections await each commit under
+ * Baileys' lock again (a failure then refuses just that message, as Baileys does, instead of
+ * closing the connection), until a commit succeeds. Keyed by the account's key store.
+ */
+const failing = new WeakSet<KeyWrites>()
 
 /** The part of a Baileys socket the session uses; unit tests fake exactly this. */
 export interface WaSocket {
@@ -57,8 +65,11 @@ export interface SocketOptions {
   keyWrites?: KeyWrites
 }
 
-/** The auth state's deferred Signal-key writes (store/key-staging.ts). */
-export type KeyWrites = Pick<AuthState, 'deferKeys' | 'alongside'>
+/** The auth state's held Signal-key writes (store/key-staging.ts). */
+export type KeyWrites = Pick<AuthState, 'holdKeys' | 'resetHeldKeys'>
+
+/** Hands a vote's commit to the outbound gate; false when there is none (the caller awaits it). */
+export type CommitHold = (commit: Promise<unknown>) => boolean
 
 export type SocketFactory = (opts: SocketOptions) => WaSocket
 
@@ -82,11 +93,13 @@ type MakeSignalRepository = NonNullable<Parameters<typeof makeWASocket>[0]['make
  *
  * With `keyWrites`, the message's key writes are held back (store/key-staging.ts) and handed to
  * the vote as `alongside`: the journal commits both in one transaction, one fsync per message
- * instead of two in a row under Baileys' message lock. Without it, the vote is awaited inside
- * Baileys' key transaction, which commits the keys after it.
+ * instead of two in a row under Baileys' message lock. With `holdCommit` as well, the
+ * decryption returns before that commit, which the outbound gate waits for before anything else
+ * goes out (the receipt first): the next messages join the same group commit. Without
+ * `keyWrites`, the vote is awaited inside Baileys' key transaction, which commits the keys after it.
  */
 export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => Promise<void>, envelopeOf: EnvelopeLookup = () => undefined,
-  keyWrites?: KeyWrites): MakeSignalRepository {
+  keyWrites?: KeyWrites, holdCommit: CommitHold = () => false): MakeSignalRepository {
   return (signalAuth, signalLogger, pnToLid) => {
     const repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(signalAuth, signalLogger, pnToLid)
     const keys = signalAuth.keys
@@ -104,21 +117,41 @@ export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => 
           return buf
         })
       }
-      return keyWrites.deferKeys(async () => {
+      return (async () => {
+        const hold = keyWrites.holdKeys()
         let journaled: Promise<void> | undefined
-        const buf = await inTransaction(txKey, async () => {
-          const buf = await decrypt()
-          const message = decodePlain(buf)
-          if (message) {
-            journaled = onPlaintext({ ...report(message), message, alongside: keyWrites.alongside() })
-            // Awaited below, once Baileys' transaction has handed over (staged) the key writes.
-            journaled.catch(() => undefined)
+        let buf: Uint8Array
+        try {
+          buf = await hold.run(() => inTransaction(txKey, async () => {
+            const buf = await decrypt()
+            const message = decodePlain(buf)
+            if (message) {
+              journaled = onPlaintext({ ...report(message), message, alongside: hold.alongside() })
+              // Awaited below, once Baileys' transaction has handed over (staged) the key writes.
+              journaled.catch(() => undefined)
+            }
+            return buf
+          }))
+        } catch (err) {
+          hold.drop()
+          throw err
+        }
+        const durable = (async () => {
+          try {
+            await journaled
+            await hold.finish()
+          } catch (err) {
+            hold.drop()
+            throw err
           }
+        })()
+        if (holdCommit(durable)) {
+          durable.catch(() => undefined)
           return buf
-        })
-        await journaled
+        }
+        await durable
         return buf
-      })
+      })()
     }
 
     const decryptMessage = repo.decryptMessage.bind(repo)
@@ -171,6 +204,17 @@ export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUr
     logger.warn({ reason: nativeXeddsa.reason }, 'native XEdDSA verify not installed: group message signatures are checked in pure JS (slow)')
   }
   const envelopes = createEnvelopeIndex(() => auth.creds.me ?? undefined)
+  // Set right after the socket is made, before any message can arrive.
+  let gate: OutboundGate | undefined
+  const holdCommit: CommitHold = (commit) => {
+    if (!gate || !keyWrites) return false
+    if (failing.has(keyWrites)) {
+      commit.then(() => failing.delete(keyWrites), () => undefined)
+      return false
+    }
+    gate.hold(commit)
+    return true
+  }
   const sock = makeWASocket({
     auth,
     logger: logger.child({ module: 'baileys' }),
@@ -178,9 +222,24 @@ export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUr
     getMessage,
     markOnlineOnConnect: false,
     syncFullHistory: false,
-    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext, envelopes.lookup, keyWrites) } : {}),
+    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext, envelopes.lookup, keyWrites, holdCommit) } : {}),
   })
   // 'frame' is emitted for every decoded frame before the CB:message handlers that decrypt it.
   if (onPlaintext) sock.ws.on('frame', envelopes.remember)
+  // Every frame Baileys sends passes the WebSocket's own send, looked up on each call.
+  const raw = (sock.ws as unknown as { socket?: { send: SendFrame } }).socket
+  if (onPlaintext && keyWrites && raw) {
+    const send = raw.send.bind(raw)
+    gate = createOutboundGate({
+      send,
+      fail: (err) => {
+        logger.error({ err }, 'a vote could not be journaled: closing the connection so WhatsApp delivers it again')
+        failing.add(keyWrites)
+        keyWrites.resetHeldKeys()
+        sock.end(err instanceof Error ? err : new Error(String(err)))
+      },
+    })
+    raw.send = gate.send
+  }
   return sock
 }

@@ -184,8 +184,8 @@ function memoryAuth(check: () => void): AuthState & { writeRows(rows: KeyRow[]):
   const staging = createKeyStaging({ write: async (rows) => { check(); writeRows(rows) }, committed: learned })
   return {
     writeRows,
-    deferKeys: (work) => staging.defer(work),
-    alongside: () => staging.alongside(),
+    holdKeys: () => staging.hold(),
+    resetHeldKeys: () => staging.reset(),
     async load() {
       const c: AuthenticationCreds = creds ? JSON.parse(creds, BufferJSON.reviver) : initAuthCreds()
       return {
@@ -208,7 +208,7 @@ function memoryAuth(check: () => void): AuthState & { writeRows(rows: KeyRow[]):
       }
     },
     async saveCreds(c) { check(); creds = JSON.stringify(c, BufferJSON.replacer) },
-    async clear() { check(); creds = null; keys.clear(); staging.clear() },
+    async clear() { check(); creds = null; keys.clear(); staging.reset() },
     async getLIDForPN(pn) { const l = read('lid-mapping', userOf(pn)); return typeof l === 'string' ? `${l}@lid` : null },
     async getPNForLID(lid) { const p = read('lid-mapping', `${userOf(lid)}_reverse`); return typeof p === 'string' ? `${p}@s.whatsapp.net` : null },
     async lidPairs() {

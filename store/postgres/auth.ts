@@ -97,7 +97,7 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
             learned(rows)
           },
           clear: async () => {
-            staging.clear()
+            staging.reset()
             await written('signal keys', () => pool.query(`DELETE FROM ${K} WHERE account = $1`, [account]))
           },
         },
@@ -108,7 +108,7 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
         ON CONFLICT (account) DO UPDATE SET json = excluded.json`, [account, encodeAuthValue(creds)]))
     },
     async clear() {
-      staging.clear()
+      staging.reset()
       await written('credentials', () => tx(pool, async (c) => {
         await c.query(`DELETE FROM ${CR} WHERE account = $1`, [account])
         await c.query(`DELETE FROM ${K} WHERE account = $1`, [account])
@@ -134,7 +134,7 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
       listeners.add(fn)
       return () => { listeners.delete(fn) }
     },
-    deferKeys: (work) => staging.defer(work),
-    alongside: () => staging.alongside(),
+    holdKeys: () => staging.hold(),
+    resetHeldKeys: () => staging.reset(),
   }
 }

@@ -55,7 +55,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
   }
 
   const clear = () => written('credentials', () => tx(db, () => {
-    staging.clear()
+    staging.reset()
     db.prepare('DELETE FROM auth_creds WHERE account = ?').run(account)
     db.prepare('DELETE FROM auth_keys WHERE account = ?').run(account)
   }))
@@ -83,7 +83,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
             learned(rows)
           },
           clear: async () => {
-            staging.clear()
+            staging.reset()
             written('signal keys', () => db.prepare('DELETE FROM auth_keys WHERE account = ?').run(account))
           },
         },
@@ -106,7 +106,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
       listeners.add(fn)
       return () => { listeners.delete(fn) }
     },
-    deferKeys: (work) => staging.defer(work),
-    alongside: () => staging.alongside(),
+    holdKeys: () => staging.hold(),
+    resetHeldKeys: () => staging.reset(),
   }
 }

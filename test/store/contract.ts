@@ -210,24 +210,24 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
 
   auth('held key writes: read back at once, committed by the vote that carries them, in its transaction', async ({ t, a }) => {
     const keys = (await a.auth.load()).keys
-    assert.is(a.auth.alongside(), undefined, 'nothing to carry outside deferKeys')
-    await a.auth.deferKeys(async () => {
-      await keys.set({ session: { 's.0': new Uint8Array([1]), 'gone.0': null } })
-      assert.equal(await bytesOf(keys, 's.0'), [1], 'read while held')
-      await a.votes.commit({ polls: [rec], alongside: [a.auth.alongside()!] })
-    })
+    const hold = a.auth.holdKeys()
+    await hold.run(async () => { await keys.set({ session: { 's.0': new Uint8Array([1]), 'gone.0': null } }) })
+    assert.equal(await bytesOf(keys, 's.0'), [1], 'read while held')
+    await a.votes.commit({ polls: [rec], alongside: [hold.alongside()] })
+    await hold.finish()
     const back = t.reopen ? (await t.reopen()).account('default') : a
     assert.equal(await bytesOf((await back.auth.load()).keys, 's.0'), [1])
     assert.equal((await back.votes.polls()).map((p) => p.id), ['P1'])
   })
 
-  auth('held key writes: written when the work ends if no vote took them; dropped when it fails', async ({ t, a }) => {
+  auth('held key writes: written at finish if no vote took them; dropped when its vote failed', async ({ t, a }) => {
     const keys = (await a.auth.load()).keys
-    await a.auth.deferKeys(async () => { await keys.set({ session: { 'left.0': new Uint8Array([2]) } }) })
-    await a.auth.deferKeys(async () => {
-      await keys.set({ session: { 'failed.0': new Uint8Array([3]) } })
-      throw new Error('could not journal')
-    }).then(() => assert.unreachable('must fail'), (err) => assert.match(String(err), /could not journal/))
+    const left = a.auth.holdKeys()
+    await left.run(async () => { await keys.set({ session: { 'left.0': new Uint8Array([2]) } }) })
+    await left.finish()
+    const failed = a.auth.holdKeys()
+    await failed.run(async () => { await keys.set({ session: { 'failed.0': new Uint8Array([3]) } }) })
+    failed.drop()
     assert.is(await bytesOf(keys, 'failed.0'), undefined, 'dropped at once')
     const back = t.reopen ? (await t.reopen()).account('default') : a
     const reloaded = (await back.auth.load()).keys
@@ -238,11 +238,11 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     const keys = (await a.auth.load()).keys
     await keys.set({ session: { 'k.0': new Uint8Array([1]) } })
     t.failWrites(true)
-    await a.auth.deferKeys(async () => {
-      // Large enough to need new pages: SQLite's full disk refuses only growth.
-      await keys.set({ session: { 'k.0': new Uint8Array([9]), 'big.0': new Uint8Array(256 * 1024) } })
-      await a.votes.commit({ polls: [rec], alongside: [a.auth.alongside()!] })
-    }).then(() => assert.unreachable('must fail'), () => undefined)
+    const hold = a.auth.holdKeys()
+    // Large enough to need new pages: SQLite's full disk refuses only growth.
+    await hold.run(async () => { await keys.set({ session: { 'k.0': new Uint8Array([9]), 'big.0': new Uint8Array(256 * 1024) } }) })
+    await a.votes.commit({ polls: [rec], alongside: [hold.alongside()] }).then(() => assert.unreachable('must fail'), () => undefined)
+    hold.drop()
     t.failWrites(false)
     assert.equal(await bytesOf(keys, 'k.0'), [1], 'the committed value again')
     assert.equal(await a.votes.polls(), [])
@@ -252,13 +252,24 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     if (!t.reopen) return
     const keys = (await a.auth.load()).keys
     await keys.set({ session: { 'r.0': new Uint8Array([1]) } })
-    let after: Store | undefined
-    await a.auth.deferKeys(async () => {
-      await keys.set({ session: { 'r.0': new Uint8Array([2]) } })
-      after = await t.reopen!()
-      throw new Error('crashed before the vote committed')
-    }).catch(() => undefined)
-    assert.equal(await bytesOf((await after!.account('default').auth.load()).keys, 'r.0'), [1])
+    await a.auth.holdKeys().run(async () => { await keys.set({ session: { 'r.0': new Uint8Array([2]) } }) })
+    const after = await t.reopen()
+    assert.equal(await bytesOf((await after.account('default').auth.load()).keys, 'r.0'), [1])
+  })
+
+  auth('a reset voids every hold opened before it: nothing it staged or stages later is written', async ({ t, a }) => {
+    const keys = (await a.auth.load()).keys
+    const before = a.auth.holdKeys()
+    await before.run(async () => { await keys.set({ session: { 'v.0': new Uint8Array([1]) } }) })
+    a.auth.resetHeldKeys()
+    assert.is(await bytesOf(keys, 'v.0'), undefined, 'forgotten')
+    await before.run(async () => { await keys.set({ session: { 'w.0': new Uint8Array([2]) } }) })
+    await a.votes.commit({ polls: [rec], alongside: [before.alongside()] })
+    await before.finish()
+    const back = t.reopen ? (await t.reopen()).account('default') : a
+    const reloaded = (await back.auth.load()).keys
+    assert.equal([await bytesOf(reloaded, 'v.0'), await bytesOf(reloaded, 'w.0')], [undefined, undefined])
+    assert.equal((await back.votes.polls()).map((p) => p.id), ['P1'], 'the vote itself commits')
   })
   auth.run()
 

@@ -7,7 +7,8 @@ import { createSqliteAuth, sqliteKeyWriter } from '../../../store/sqlite/auth.ts
 import { createSqliteJournal } from '../../../store/sqlite/votes.ts'
 import { migrate } from '../../../store/sqlite/schema.ts'
 import { openMemoryDb, type Db } from '../../../store/sqlite/db.ts'
-import { journalingSignalRepository } from '../../../core/whatsapp/baileys-socket.ts'
+import { createBaileysSocket, journalingSignalRepository } from '../../../core/whatsapp/baileys-socket.ts'
+import { createMemoryStore } from '../../../store/memory/index.ts'
 import type { SignalPlaintext } from '../../../core/whatsapp/baileys-socket.ts'
 
 /**
@@ -130,7 +131,7 @@ repo('a 1:1 vote is reported before the session step is committed, and survives 
 })
 
 /** A receiver whose key writes are held back and committed by the vote's journal transaction, as the server wires it. */
-async function heldReceiver(journalVote: (p: SignalPlaintext, commit: () => Promise<void>) => Promise<void>) {
+async function heldReceiver(journalVote: (p: SignalPlaintext, commit: () => Promise<void>) => Promise<void>, holdCommit?: (c: Promise<unknown>) => boolean) {
   const db = openMemoryDb()
   migrate(db)
   const auth = createSqliteAuth(db, 'default', quiet)
@@ -143,7 +144,7 @@ async function heldReceiver(journalVote: (p: SignalPlaintext, commit: () => Prom
     const record = { id: `P${++polls}`, chatId: GROUP, question: 'Q', options: ['A'], hashes: ['h'], selectableCount: 1,
       secret: new Uint8Array(32), timestamp: 1, status: 'sent' as const }
     await journalVote(p, () => journal.commit({ polls: [record], alongside: p.alongside ? [p.alongside] : [] }))
-  }, undefined, auth)
+  }, undefined, auth, holdCommit)
   const repo = make({ creds: state.creds, keys }, log, async () => []) as Repo
   let before = ''
   return { db, creds: state.creds, repo, journal, mark: () => { before = snapshot(db) }, changed: () => snapshot(db) !== before }
@@ -180,6 +181,37 @@ repo('held key writes: a failed journal write commits no key, and the 1:1 vote d
   await rx.repo.decryptMessage({ jid: VOTER, type, ciphertext })
   assert.ok(rx.changed(), 'written with the vote')
   assert.equal((await rx.journal.polls()).length, 1)
+})
+
+repo('held commit (the outbound gate): the decryption returns before the vote commits, and the keys commit with the vote', async () => {
+  const held: Array<Promise<unknown>> = []
+  let release!: () => void
+  const gateOpen = new Promise<void>((resolve) => { release = resolve })
+  const rx: Awaited<ReturnType<typeof heldReceiver>> = await heldReceiver(async (_p, commit) => {
+    await gateOpen
+    await commit()
+  }, (c) => { held.push(c); return true })
+  const ciphertext = await groupSetup(rx)
+  rx.mark()
+  await rx.repo.decryptGroupMessage({ group: GROUP, authorJid: VOTER, msg: ciphertext })
+  assert.is(held.length, 1, 'the commit was handed over')
+  assert.not.ok(rx.changed(), 'returned before anything committed')
+  assert.equal((await rx.journal.polls()).length, 0)
+  release()
+  await held[0]
+  assert.ok(rx.changed(), 'keys written')
+  assert.equal((await rx.journal.polls()).length, 1, 'with the vote')
+})
+
+repo('the real socket sends every frame through the outbound gate (in effect, not only written)', async () => {
+  const auth = createMemoryStore().account('default').auth
+  // A port nothing listens on: the socket is made, then closed without reaching anything.
+  const sock = createBaileysSocket({ auth: await auth.load(), logger: log, waWebSocketUrl: 'ws://127.0.0.1:9', getMessage: async () => undefined,
+    onPlaintext: async () => undefined, keyWrites: auth })
+  const raw = (sock as unknown as { ws: { socket?: { send: unknown } } }).ws.socket
+  assert.ok(raw, 'Baileys made its WebSocket when the socket was made')
+  assert.ok(Object.hasOwn(raw, 'send') && raw.send !== Object.getPrototypeOf(raw).send, 'send replaced on the instance')
+  sock.end(undefined)
 })
 
 repo.run()
