@@ -277,10 +277,18 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
 
   const insertBatch = db.prepare('INSERT INTO outbox_batch (events) VALUES (?)')
   const batches = db.prepare('SELECT seq, events FROM outbox_batch ORDER BY seq LIMIT ?').raw()
-  const allBatches = db.prepare('SELECT events FROM outbox_batch').raw()
+  const batchSeqs = db.prepare('SELECT seq FROM outbox_batch').raw()
+  const batchAt = db.prepare('SELECT events FROM outbox_batch WHERE seq = ?').raw()
   const dropBatch = db.prepare('DELETE FROM outbox_batch WHERE seq = ?')
   // Batches left by a previous run (a crash before their fan-out) are expanded on first use.
   let unexpanded = true
+
+  /**
+   * Each batch's deliveries per endpoint, counted once: backlog() (every /metrics scrape) reads
+   * only the batches it has not seen. Kept for committed rows only (a rolled-back batch's seq
+   * is given again); forgotten when the batch is fanned out or an endpoint comes or goes.
+   */
+  const counted = new Map<number, Record<string, number>>()
 
   /**
    * Turns appended batches into events and deliveries, in commit order, each batch in the
@@ -297,19 +305,28 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
           const events = unpackEvents(json)
           expandEvents(events)
           dropBatch.run([seq])
+          counted.delete(seq)
           done += events.length
         }
       })
     }
   }
 
+
   /** Pending deliveries per endpoint still in batches (counted, not fanned out). */
   function batchedBacklog(out: Record<string, number>): void {
     if (!unexpanded) return
-    for (const [packed] of allBatches.all() as Array<[string]>) {
-      for (const event of unpackEvents(packed)) {
-        for (const { endpoint } of endpoints.values()) if (wants(endpoint, event)) out[endpoint.id] = (out[endpoint.id] ?? 0) + 1
+    for (const [seq] of batchSeqs.all() as Array<[number]>) {
+      let per = counted.get(seq)
+      if (!per) {
+        per = {}
+        const [packed] = batchAt.get([seq]) as [string]
+        for (const event of unpackEvents(packed)) {
+          for (const { endpoint } of endpoints.values()) if (wants(endpoint, event)) per[endpoint.id] = (per[endpoint.id] ?? 0) + 1
+        }
+        if (!db.inTransaction) counted.set(seq, per)
       }
+      for (const id in per) out[id] = (out[id] ?? 0) + per[id]!
     }
   }
 
@@ -483,6 +500,7 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
       const endpoint: Endpoint = { ...ep, events: ep.events && [...ep.events], createdAt: now() }
       insertEndpoint.run(ep.id, ep.url, secret, ep.events && JSON.stringify(ep.events), ep.account, ep.source, endpoint.createdAt)
       endpoints.set(ep.id, { endpoint, secret })
+      counted.clear()
       return copyEndpoint(endpoint)
     },
 
@@ -493,6 +511,7 @@ export function createSqliteOutbox(db: Db, { now = Date.now, leaseMs = 120_000, 
         deleteEndpoint.run(id)
       })
       endpoints.delete(id)
+      counted.clear()
       for (const [key, lease] of leases) if (lease.endpointId === id) leases.delete(key)
       return true
     },

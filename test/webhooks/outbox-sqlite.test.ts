@@ -181,10 +181,17 @@ sqlite('a claim fans out a slice of the batches, only when it comes up short; ev
   assert.equal(more.map((d) => d.event), events.slice(4, 8))
   assert.is(batchesLeft(), fanned, 'a claim that finds enough fans out nothing')
   const sent = [...first, ...more]
+  for (const d of sent) void outbox.settle(d.id, { status: 'delivered', at: T0 + 1001 })
+  await outbox.flush()
+  assert.equal(await outbox.backlog(), { A: 992 })
+  const later = vote('P0', T0 + 2000)
+  tx(db, () => outbox.appendEvents([later]))
+  assert.equal(await outbox.backlog(), { A: 993 }, 'a batch appended since is counted too')
+  events.push(later)
   for (let round = 0; round < 1000 && sent.length < events.length; round++) {
     for (const d of sent.slice(-8)) void outbox.settle(d.id, { status: 'delivered', at: T0 + 1001 })
     await outbox.flush()
-    sent.push(...await outbox.claim('A', 8, T0 + 1000))
+    sent.push(...await outbox.claim('A', 8, T0 + 2000))
   }
   assert.is(sent.length, events.length)
   assert.is(batchesLeft(), 0)
