@@ -68,9 +68,22 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
   }
   const staging = createKeyStaging({ write: writeKeys, committed: learned })
 
+  // Credentials are written in call order, and read only after every write already asked for.
+  // Baileys' creds.update is not awaited (connection.ts), and on a pool two writes can commit in
+  // either order, or after a read on another connection: a pairing's `me` saved just before the
+  // restart it asks for would be missing from the reconnection's load (a fresh QR instead of the
+  // login), and a save still on its way when the account logs out would bring the creds back.
+  // SQLite writes them synchronously, so there the order is the call order anyway.
+  let credsTail: Promise<unknown> = Promise.resolve()
+  const inTurn = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = credsTail.then(fn, fn)
+    credsTail = run.catch(() => undefined)
+    return run
+  }
+
   return {
     async load() {
-      const [row] = await arrays<[string]>(pool, `SELECT json FROM ${CR} WHERE account = $1`, [account])
+      const [row] = await inTurn(() => arrays<[string]>(pool, `SELECT json FROM ${CR} WHERE account = $1`, [account]))
       const creds: AuthenticationCreds = row ? decodeAuthValue(row[0]) : initAuthCreds()
       return {
         creds,
@@ -104,15 +117,17 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
       }
     },
     async saveCreds(creds) {
-      await written('credentials', () => pool.query(`INSERT INTO ${CR} (account, json) VALUES ($1, $2)
-        ON CONFLICT (account) DO UPDATE SET json = excluded.json`, [account, encodeAuthValue(creds)]))
+      // Encoded now: Baileys goes on changing the same object.
+      const json = encodeAuthValue(creds)
+      await inTurn(() => written('credentials', () => pool.query(`INSERT INTO ${CR} (account, json) VALUES ($1, $2)
+        ON CONFLICT (account) DO UPDATE SET json = excluded.json`, [account, json])))
     },
     async clear() {
       staging.reset()
-      await written('credentials', () => tx(pool, async (c) => {
+      await inTurn(() => written('credentials', () => tx(pool, async (c) => {
         await c.query(`DELETE FROM ${CR} WHERE account = $1`, [account])
         await c.query(`DELETE FROM ${K} WHERE account = $1`, [account])
-      }))
+      })))
     },
     async getLIDForPN(pn) {
       const lid = await readKey('lid-mapping', userOf(pn))

@@ -203,6 +203,18 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
       { pn: '15551110002@s.whatsapp.net', lid: '80000000002@lid' },
     ])
   })
+  auth('credentials saved without waiting: a later load sees the last one, a clear after them wins', async ({ a }) => {
+    // connection.ts does not await saveCreds (Baileys' creds.update): the store keeps the call order.
+    const base = (await a.auth.load()).creds
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 3; i++) void a.auth.saveCreds({ ...base, me: { id: `1555000000${round}:${i}@s.whatsapp.net` } })
+      assert.is((await a.auth.load()).creds.me?.id, `1555000000${round}:2@s.whatsapp.net`, `round ${round}: the last save`)
+      void a.auth.saveCreds({ ...base, me: { id: '15550000099:9@s.whatsapp.net' } })
+      await a.auth.clear()
+      assert.not.ok((await a.auth.load()).creds.me, `round ${round}: cleared after the save on its way`)
+    }
+  })
+
   const bytesOf = async (keys: Awaited<ReturnType<AccountStore['auth']['load']>>['keys'], id: string) => {
     const got = (await keys.get('session', [id]))[id]
     return got ? [...got] : undefined
