@@ -1,10 +1,12 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { AccountStore, CampaignRecord, PollRecord, RawVote, Store } from '../../store/ports.ts'
+import type { OutboxEvent } from '../../store/outbox-port.ts'
+import type { WebhookEventType } from '../../contract/webhooks.ts'
 
 /**
  * The store port's contract, written once and run against every implementation
- * (test/store/sqlite.test.ts, test/store/memory.test.ts; PostgreSQL next).
+ * (test/store/sqlite.test.ts, test/store/memory.test.ts, test/store/postgres.test.ts).
  */
 export interface StoreUnderTest {
   store: Store
@@ -391,4 +393,34 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     assert.equal(await t.store.account('shop').campaigns.all(), [], 'purged')
   })
   campaigns.run()
+
+  const atomic = suite<{ t: StoreUnderTest; a: AccountStore }>(`${name}: webhook events commit with what they report`)
+  atomic.before.each(async (ctx) => { ctx.t = await open(); ctx.a = ctx.t.store.account('default') })
+  atomic.after.each(async (ctx) => { await ctx.t.close() })
+
+  let eventNo = 0
+  const event = (type: WebhookEventType): OutboxEvent => {
+    const id = `msg_${String(++eventNo).padStart(26, '0')}`
+    // One order key each: a claim hands out one event of a key at a time.
+    return { id, account: 'default', type, orderKey: `${type}:${eventNo}`, createdAt: Date.now(), body: JSON.stringify({ type, data: { n: eventNo } }) }
+  }
+
+  atomic('a journal commit and a campaign commit write their webhook events with them, or neither', async ({ t, a }) => {
+    await t.store.outbox.addEndpoint({ id: 'E', url: 'http://127.0.0.1:9/E', events: null, account: null, source: 'api', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
+    const queued = async () => (await t.store.outbox.claim('E', 10, Date.now() + 1000)).map((d) => d.eventId)
+    // Large enough to need new pages: SQLite's full disk refuses only growth.
+    const big = 'x'.repeat(256 * 1024)
+    t.failWrites(true)
+    const lost = [event('poll.sent'), event('campaign.progress')]
+    await a.votes.commit({ polls: [{ ...rec, question: big }], events: [lost[0]!] }).then(() => assert.unreachable('must fail'), () => undefined)
+    await a.campaigns.commit({ create: { campaign: { ...campaign, question: big }, chatIds }, events: [lost[1]!] })
+      .then(() => assert.unreachable('must fail'), () => undefined)
+    t.failWrites(false)
+    assert.equal([await a.votes.polls(), await a.campaigns.all(), await queued()], [[], [], []], 'nothing of either, events included')
+    const kept = [event('poll.sent'), event('campaign.progress')]
+    await a.votes.commit({ polls: [rec], events: [kept[0]!] })
+    await a.campaigns.commit({ create: { campaign, chatIds }, events: [kept[1]!] })
+    assert.equal(await queued(), kept.map((e) => e.id))
+  })
+  atomic.run()
 }
