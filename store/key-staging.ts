@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { SignalDataSet } from '@whiskeysockets/baileys'
-import { encodeAuthValue } from './codec.ts'
+import { decodeAuthValue, encodeAuthValue } from './codec.ts'
 import type { AlongsideWrites, KeyHold, KeyRow } from './ports.ts'
 
 /** The Signal-key writes of one held piece of work (one incoming message's decryption). */
@@ -129,4 +129,12 @@ export function keyRows(data: SignalDataSet): KeyRow[] {
     }
   }
   return rows
+}
+
+/** The LID↔PN pairs (JIDs) that key rows store: lid-mapping `<pnUser>` → lidUser (the `_reverse` rows mirror them). */
+export function lidPairsIn(rows: KeyRow[]): Array<{ lid: string; pn: string }> {
+  return rows.filter((r) => r.type === 'lid-mapping' && r.json !== null && !r.id.endsWith('_reverse')).flatMap((r) => {
+    const lid = decodeAuthValue(r.json!)
+    return typeof lid === 'string' ? [{ pn: `${r.id}@s.whatsapp.net`, lid: `${lid}@lid` }] : []
+  })
 }

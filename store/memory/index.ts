@@ -6,7 +6,7 @@ import type { Outbox } from '../outbox-port.ts'
 import { memoryCampaigns } from './campaigns.ts'
 import { createMemoryOutbox } from './outbox.ts'
 import type { AccountStore, AuthState, ChatTable, JournalCommit, KeyRow, PollRecord, ScanRow, SenderRow, Store, StoredVote, VoteJournal } from '../ports.ts'
-import { createKeyStaging, keyRows } from '../key-staging.ts'
+import { createKeyStaging, keyRows, lidPairsIn } from '../key-staging.ts'
 
 /**
  * The store port in memory: what unit tests and tools use when they do not care about files.
@@ -177,8 +177,7 @@ function memoryAuth(check: () => void): AuthState & { writeRows(rows: KeyRow[]):
     }
   }
   const learned = (rows: KeyRow[]) => {
-    const pairs = rows.filter((r) => r.type === 'lid-mapping' && r.json !== null && !r.id.endsWith('_reverse'))
-      .flatMap((r) => { const lid = JSON.parse(r.json!); return typeof lid === 'string' ? [{ pn: `${r.id}@s.whatsapp.net`, lid: `${lid}@lid` }] : [] })
+    const pairs = listeners.size ? lidPairsIn(rows) : []
     if (pairs.length) for (const fn of listeners) fn(pairs)
   }
   const staging = createKeyStaging({ write: async (rows) => { check(); writeRows(rows) }, committed: learned })

@@ -3,7 +3,7 @@ import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whi
 import { userOf } from '../../contract/jid.ts'
 import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
 import type { AuthState, KeyRow } from '../ports.ts'
-import { createKeyStaging, keyRows } from '../key-staging.ts'
+import { createKeyStaging, keyRows, lidPairsIn } from '../key-staging.ts'
 import { arrays, tx, type Pool, type Queryable } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import { reportWriteAsync } from '../write-health.ts'
@@ -61,9 +61,7 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
   const listeners = new Set<(pairs: Pair[]) => void>()
   /** Tells the listeners of LID↔PN pairs in rows that committed. */
   const learned = (rows: KeyRow[]) => {
-    if (!listeners.size) return
-    const pairs = rows.filter((r) => r.type === 'lid-mapping' && r.json !== null && !r.id.endsWith('_reverse'))
-      .flatMap((r) => { const lid = decodeAuthValue(r.json!); return typeof lid === 'string' ? [{ pn: `${r.id}@s.whatsapp.net`, lid: `${lid}@lid` }] : [] })
+    const pairs = listeners.size ? lidPairsIn(rows) : []
     if (pairs.length) for (const fn of listeners) fn(pairs)
   }
   const staging = createKeyStaging({ write: writeKeys, committed: learned })

@@ -3,7 +3,7 @@ import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whi
 import { userOf } from '../../contract/jid.ts'
 import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
 import type { AuthState, KeyRow } from '../ports.ts'
-import { createKeyStaging, keyRows } from '../key-staging.ts'
+import { createKeyStaging, keyRows, lidPairsIn } from '../key-staging.ts'
 import { tx, type Db } from './db.ts'
 import type { WriteReporter } from './health.ts'
 import { reportWrite } from '../write-health.ts'
@@ -42,9 +42,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
   const listeners = new Set<(pairs: Array<{ lid: string; pn: string }>) => void>()
   /** Tells the listeners of LID↔PN pairs in rows that committed. */
   const learned = (rows: KeyRow[]) => {
-    if (!listeners.size) return
-    const pairs = rows.filter((r) => r.type === 'lid-mapping' && r.json !== null && !r.id.endsWith('_reverse'))
-      .flatMap((r) => { const lid = decodeAuthValue(r.json!); return typeof lid === 'string' ? [{ pn: `${r.id}@s.whatsapp.net`, lid: `${lid}@lid` }] : [] })
+    const pairs = listeners.size ? lidPairsIn(rows) : []
     if (pairs.length) for (const fn of listeners) fn(pairs)
   }
   const staging = createKeyStaging({ write: async (rows) => writeKeys(rows), committed: learned })
