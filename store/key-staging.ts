@@ -4,7 +4,7 @@ import { decodeAuthValue, encodeAuthValue } from './codec.ts'
 import type { AlongsideWrites, KeyHold, KeyRow } from './ports.ts'
 
 /** The Signal-key writes of one held piece of work (one incoming message's decryption). */
-interface Scope { readonly epoch: number; readonly keys: Set<string> }
+interface Scope { readonly epoch: number; readonly keys: Set<string>; taken: Entry[] }
 interface Entry { row: KeyRow; scope: Scope }
 
 /**
@@ -54,30 +54,29 @@ export function createKeyStaging(deps: {
     }
     if (entries.length) deps.committed?.(entries.map((e) => e.row))
   }
-  /** A scope's staged rows as the journal takes them: read when its transaction is written. */
-  const alongsideOf = (scope: Scope): AlongsideWrites => {
-    let taken: Entry[] = []
-    return {
-      take() {
-        taken = entriesOf(scope)
-        return taken.map((e) => e.row)
-      },
-      settled(ok) {
-        if (ok) settle(taken)
-        taken = []
-      },
-    }
-  }
+  /**
+   * A scope's staged rows as the journal takes them: read when its transaction is written. They
+   * committed if and only if the vote did (one transaction): `finish` forgets them then.
+   */
+  const alongsideOf = (scope: Scope): AlongsideWrites => ({
+    take() {
+      scope.taken = entriesOf(scope)
+      return scope.taken.map((e) => e.row)
+    },
+  })
   const drop = (scope: Scope): void => {
     for (const e of entriesOf(scope)) staged.delete(keyOf(e.row.type, e.row.id))
   }
 
   function hold(): KeyHold {
-    const scope: Scope = { epoch, keys: new Set() }
+    const scope: Scope = { epoch, keys: new Set(), taken: [] }
     return {
       run: (work) => als.run(scope, work),
       alongside: () => alongsideOf(scope),
       async finish() {
+        // What the vote's transaction carried is committed; what it did not is written now.
+        if (scope.epoch === epoch) settle(scope.taken)
+        scope.taken = []
         const left = entriesOf(scope)
         if (!left.length) return
         await deps.write(left.map((e) => e.row))

@@ -139,11 +139,10 @@ export interface KeyRow { type: string; id: string; json: string | null }
  * Writes that must commit in the same transaction as a vote: the Signal-key update of the
  * message that carried it (store/key-staging.ts). The journal takes them while it writes its
  * transaction, as late as possible, so keys staged while the batch was prepared still join.
+ * Their hold learns whether they committed from the vote's own outcome (KeyHold.finish/drop).
  */
 export interface AlongsideWrites {
   take(): KeyRow[]
-  /** after the transaction: whether what `take` returned committed */
-  settled(ok: boolean): void
 }
 
 /** The polls and the vote journal of one account. */
@@ -265,7 +264,7 @@ export interface KeyHold {
   run<T>(work: () => Promise<T>): Promise<T>
   /** the staged writes, for the journal commit of the vote the message carried */
   alongside(): AlongsideWrites
-  /** writes what no vote took (after the vote committed) */
+  /** after the vote committed: forgets what its transaction carried, writes what it did not */
   finish(): Promise<void>
   /** forgets what is staged: the vote was not journaled */
   drop(): void

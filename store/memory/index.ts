@@ -94,14 +94,9 @@ function memoryJournal(check: () => void, nextSeq: () => number, outbox: Pick<Ou
     async pollRows(pollId, from, to) { return sorted().filter((r) => r.raw.pollId === pollId && r.seq >= from && r.seq <= to).map((r) => whole(copy(r))) },
     async pendingBefore(ms) { return sorted().filter((r) => r.state === 'pending' && r.raw.receivedAt < ms).map((r) => r.seq) },
     async commit(c: JournalCommit) {
-      try {
-        apply(c)
-      } catch (err) {
-        for (const a of c.alongside ?? []) a.settled(false)
-        throw err
-      }
+      apply(c)
       // As in a database transaction: the Signal keys of these votes' messages with them.
-      for (const a of c.alongside ?? []) { writeKeys(a.take()); a.settled(true) }
+      for (const a of c.alongside ?? []) writeKeys(a.take())
     },
   }
 

@@ -181,29 +181,22 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
     async commit(ch: JournalCommit) {
       const now = Date.now()
       let delivered = 0
-      const alongside = writeKeys ? ch.alongside ?? [] : []
-      let ok = false
-      try {
-        await reportWriteAsync(health, 'vote journal', () => tx(pool, async (c) => {
-          if (ch.polls?.length) await write.polls(c, ch.polls, now)
-          if (ch.votes?.length) await write.votes(c, ch.votes)
-          if (ch.derived?.length) await write.derived(c, ch.derived)
-          if (ch.enrich?.length) await write.enrich(c, ch.enrich)
-          if (ch.persons?.length) await write.persons(c, ch.persons)
-          if (ch.creators?.length) await write.creators(c, ch.creators)
-          if (ch.statuses?.length) await write.statuses(c, ch.statuses)
-          if (ch.expire?.length) await write.expire(c, ch.expire)
-          if (ch.events?.length) {
-            if (!outbox) throw new Error('webhook events to write, but no outbox')
-            delivered = await outbox.appendEventsIn(c, ch.events)
-          }
-          // The Signal-key update of each vote's message: one transaction with the vote (key-staging.ts).
-          for (const a of alongside) await writeKeys!(c, a.take())
-        }))
-        ok = true
-      } finally {
-        for (const a of alongside) a.settled(ok)
-      }
+      await reportWriteAsync(health, 'vote journal', () => tx(pool, async (c) => {
+        if (ch.polls?.length) await write.polls(c, ch.polls, now)
+        if (ch.votes?.length) await write.votes(c, ch.votes)
+        if (ch.derived?.length) await write.derived(c, ch.derived)
+        if (ch.enrich?.length) await write.enrich(c, ch.enrich)
+        if (ch.persons?.length) await write.persons(c, ch.persons)
+        if (ch.creators?.length) await write.creators(c, ch.creators)
+        if (ch.statuses?.length) await write.statuses(c, ch.statuses)
+        if (ch.expire?.length) await write.expire(c, ch.expire)
+        if (ch.events?.length) {
+          if (!outbox) throw new Error('webhook events to write, but no outbox')
+          delivered = await outbox.appendEventsIn(c, ch.events)
+        }
+        // The Signal-key update of each vote's message: one transaction with the vote (key-staging.ts).
+        if (writeKeys) for (const a of ch.alongside ?? []) await writeKeys(c, a.take())
+      }))
       if (delivered) outbox!.appended()
     },
   }

@@ -147,35 +147,24 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
     },
     async commit(c: JournalCommit) {
       const now = Date.now()
-      const alongside = writeKeys ? c.alongside ?? [] : []
-      let ok = false
-      try {
-        journalTx(c, now, alongside)
-        ok = true
-      } finally {
-        for (const a of alongside) a.settled(ok)
-      }
+      reportWrite(health, 'vote journal', () => tx(db, () => {
+        for (const p of c.polls ?? []) write.poll(p, now)
+        if (c.votes?.length) write.votes(c.votes)
+        for (const d of c.derived ?? []) write.derived(d.seq, d.derived)
+        for (const { seq, raw } of c.enrich ?? []) {
+          st.enrich.run([raw.msgId ?? null, raw.remoteJidAlt ?? null, raw.participant ?? null, raw.participantAlt ?? null, seq, account])
+        }
+        for (const { lid, pn } of c.persons ?? []) st.person.run([account, lid, pn])
+        for (const { id, jid } of c.creators ?? []) st.setCreator.run([jid, id, account])
+        for (const { id, status, reason, at } of c.statuses ?? []) st.setStatus.run([status, reason ?? null, at, id, account])
+        for (const seq of c.expire ?? []) st.expire.run([seq, account])
+        if (c.events?.length) {
+          if (!outbox) throw new Error('webhook events to write, but no outbox')
+          outbox.appendEvents(c.events)
+        }
+        // The Signal-key update of each vote's message: one transaction with the vote (key-staging.ts).
+        if (writeKeys) for (const a of c.alongside ?? []) writeKeys(a.take())
+      }))
     },
-  }
-
-  function journalTx(c: JournalCommit, now: number, alongside: NonNullable<JournalCommit['alongside']>): void {
-    reportWrite(health, 'vote journal', () => tx(db, () => {
-      for (const p of c.polls ?? []) write.poll(p, now)
-      if (c.votes?.length) write.votes(c.votes)
-      for (const d of c.derived ?? []) write.derived(d.seq, d.derived)
-      for (const { seq, raw } of c.enrich ?? []) {
-        st.enrich.run([raw.msgId ?? null, raw.remoteJidAlt ?? null, raw.participant ?? null, raw.participantAlt ?? null, seq, account])
-      }
-      for (const { lid, pn } of c.persons ?? []) st.person.run([account, lid, pn])
-      for (const { id, jid } of c.creators ?? []) st.setCreator.run([jid, id, account])
-      for (const { id, status, reason, at } of c.statuses ?? []) st.setStatus.run([status, reason ?? null, at, id, account])
-      for (const seq of c.expire ?? []) st.expire.run([seq, account])
-      if (c.events?.length) {
-        if (!outbox) throw new Error('webhook events to write, but no outbox')
-        outbox.appendEvents(c.events)
-      }
-      // The Signal-key update of each vote's message: one transaction with the vote (key-staging.ts).
-      for (const a of alongside) writeKeys!(a.take())
-    }))
   }
 }
