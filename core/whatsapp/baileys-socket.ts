@@ -2,6 +2,7 @@ import makeWASocket, { decodeMessageNode, DEFAULT_CONNECTION_CONFIG, jidNormaliz
 import type { AnyMessageContent, AuthenticationState, BaileysEventEmitter, BinaryNode, GroupMetadata, MiscMessageGenerationOptions, WAMessage, WAMessageKey } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import type { AlongsideWrites, AuthState } from '../../store/ports.ts'
+import { installNativeX25519 } from './native-x25519.ts'
 import { installNativeXeddsa } from './native-xeddsa.ts'
 import { createOutboundGate, type OutboundGate, type SendFrame } from './outbound-gate.ts'
 
@@ -12,6 +13,9 @@ import { createOutboundGate, type OutboundGate, type SendFrame } from './outboun
  */
 const nativeXeddsa = installNativeXeddsa()
 let xeddsaWarned = false
+/** Session set-up and ratchet steps without libsignal's DER round trips (see native-x25519.ts). */
+const nativeX25519 = installNativeX25519()
+let x25519Warned = false
 
 /**
  * Accounts whose last vote commit failed: their next connections await each commit under
@@ -202,6 +206,10 @@ export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUr
   if (!nativeXeddsa.installed && !xeddsaWarned) {
     xeddsaWarned = true
     logger.warn({ reason: nativeXeddsa.reason }, 'native XEdDSA verify not installed: group message signatures are checked in pure JS (slow)')
+  }
+  if (!nativeX25519.installed && !x25519Warned) {
+    x25519Warned = true
+    logger.warn({ reason: nativeX25519.reason }, 'native X25519 keys not installed: libsignal\'s own agreements are used (slower session set-up)')
   }
   const envelopes = createEnvelopeIndex(() => auth.creds.me ?? undefined)
   // Set right after the socket is made, before any message can arrive.
