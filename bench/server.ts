@@ -39,7 +39,10 @@ export async function spawnServer(dataDir: string, opts: { nodeArgs?: string[]; 
   ensureBuilt()
   const port = await freePort()
   const spawnedAt = performance.now()
-  const imports = opts.imports?.length ? ['--import', 'tsx', ...opts.imports.flatMap((m) => ['--import', m])] : []
+  // tsx only for TypeScript preloads: it switches on source-mapped stack traces, which cost
+  // Baileys (a stack per frame it sends) what `npm start` does not pay
+  const ts = opts.imports?.some((m) => m.endsWith('.ts')) ? ['--import', 'tsx'] : []
+  const imports = [...ts, ...(opts.imports ?? []).flatMap((m) => ['--import', m])]
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...imports, 'dist/runtime/main.js'], {
     cwd: ROOT,
     env: {

@@ -28,7 +28,7 @@ export async function benchStack(log: (s: string) => void): Promise<{ rows: Row[
     server = await spawnServer(dir, {
       // BENCH_STACK_PRELOAD: a module to load into the server before anything imports Baileys;
       // the fake's own preload imports it.
-      imports: [...(process.env.BENCH_STACK_PRELOAD ? [process.env.BENCH_STACK_PRELOAD] : []), './test/e2e/fake-wa/preload.ts'],
+      imports: [...(process.env.BENCH_STACK_PRELOAD ? [process.env.BENCH_STACK_PRELOAD] : []), './test/e2e/fake-wa/preload.mjs'],
       nodeArgs: profileArgs('stack-server'),
       env: { WA_WS_URL: fake.url },
     })
