@@ -121,13 +121,11 @@ export async function benchHistory(log: (s: string) => void): Promise<{ rows: Ro
     log(`  built ${data.rows.toLocaleString('en')} journal rows over ${data.polls.toLocaleString('en')} polls (${data.currentVoters.toLocaleString('en')} current voters) in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`)
     await start(empty, 0) // the page cache: every measured start is a warm one
     await start(dir, data.polls)
-    // The server's CPU time until it served, beside the wall time: less swayed by other processes.
-    const base = await median(() => start(empty, 0, undefined, async (s, started) => ({ ...started, cpuMs: s.cpuMs() })))
+    const base = await median(() => start(empty, 0))
     let checked = false
     const full = await median(() => start(dir, data.polls, undefined, async (s, started) => {
-      const cpuMs = s.cpuMs()
       if (!checked) { await check(s.url, data.counts); checked = true }
-      return { ...started, cpuMs }
+      return started
     }))
     log(`  empty: ${Math.round(base.ms)} ms (CPU ${base.cpuMs} ms), ${Math.round(base.rssMb)} MB; ${data.polls} polls / ${data.rows} rows: ${Math.round(full.ms)} ms (CPU ${full.cpuMs} ms, engine load ${full.engineMs} ms), ${Math.round(full.rssMb)} MB (median of 3)`)
     const what = `${data.polls.toLocaleString('en')} polls / ${data.rows.toLocaleString('en')} journaled votes (${data.currentVoters.toLocaleString('en')} current voters)`
