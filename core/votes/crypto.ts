@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
-import { proto } from '@whiskeysockets/baileys'
+import { decodeVoteMessage, encodeVoteMessage } from './vote-message.ts'
 
 /** sha256 hex of an option text: how a vote names an option, and the key of `optionHashes`. */
 export function optionHash(text: string): string {
@@ -44,7 +44,7 @@ export function encryptPollVote(input: EncryptVoteInput): { encPayload: Uint8Arr
   const key0 = createHmac('sha256', Buffer.alloc(32)).update(secret).digest()
   const encKey = createHmac('sha256', key0).update(sign).digest()
   const iv = input.iv ?? randomBytes(12)
-  const plain = proto.Message.PollVoteMessage.encode({ selectedOptions: input.selectedOptions }).finish()
+  const plain = encodeVoteMessage(input.selectedOptions)
   const cipher = createCipheriv('aes-256-gcm', encKey, iv)
   cipher.setAAD(Buffer.from(`${pollMsgId}\u0000${voterJid}`))
   const encPayload = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()])
@@ -76,8 +76,7 @@ export function decryptWithCandidates(
       try {
         const plain = openVote(vote, voteKey(secret, pollMsgId, pollCreatorJid, voterJid), pollMsgId, voterJid)
         if (!plain) continue
-        const msg = proto.Message.PollVoteMessage.decode(plain)
-        return { ok: true, selected: msg.selectedOptions ?? [], creatorJid: pollCreatorJid, voterJid }
+        return { ok: true, selected: decodeVoteMessage(plain), creatorJid: pollCreatorJid, voterJid }
       } catch (err) {
         if (!isAuthFailure(err)) return { ok: false, reason: 'bad_plaintext' }
       }

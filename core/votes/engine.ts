@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { generateMessageIDV2 } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import { AccountError } from '../../contract/account.ts'
 import type { Emitter } from '../../contract/events.ts'
@@ -8,6 +7,7 @@ import type { AlongsideWrites, JournalCommit, PollRecord, PollStatus, RawVote, R
 import { creatorCandidates, isLid, norm, sameSender } from '../identity.ts'
 import type { Identity, Person } from '../identity.ts'
 import { optionHash, payloadHash } from './crypto.ts'
+import { generateMessageIDV2 } from './message-id.ts'
 import { deriveVote, hintsOf } from './decrypt.ts'
 import type { Derived } from './decrypt.ts'
 import { createGroupCommit } from './group-commit.ts'
