@@ -1,15 +1,19 @@
 import type { Account } from '../core/account.ts'
+import { loadBaileys } from '../core/whatsapp/baileys-lib.ts'
 import type { SocketFactory } from '../core/whatsapp/baileys-socket.ts'
 
 /**
  * Baileys' socket factory, imported when the first account connects rather than before the
  * server listens: reads are served from the store while it loads (issue #16, "listen and serve
- * reads before Baileys is imported"). Only the type is imported statically.
+ * reads before Baileys is imported"). Only the type is imported statically. The import goes
+ * through the core's loader (core/whatsapp/baileys-lib.ts), so the Baileys helpers the core
+ * calls synchronously are there once the factory is.
  */
 export function lazyBaileys() {
   let factory: SocketFactory | null = null
   let loading: Promise<void> | null = null
-  const load = () => (loading ??= import('../core/whatsapp/baileys-socket.ts').then((m) => { factory = m.createBaileysSocket }))
+  const load = () => (loading ??= Promise.all([loadBaileys(), import('../core/whatsapp/baileys-socket.ts')])
+    .then(([, m]) => { factory = m.createBaileysSocket }))
   return {
     /** starts the import (once); resolves when the factory is there */
     load,

@@ -1,4 +1,4 @@
-import { BufferJSON, proto } from '@whiskeysockets/baileys'
+import type * as Baileys from '@whiskeysockets/baileys'
 import type { PendingReason, PollRecord, PollStatus, RawVote, RowState, ScanRow, SenderRow, StoredVote } from './ports.ts'
 
 /**
@@ -6,8 +6,37 @@ import type { PendingReason, PollRecord, PollStatus, RawVote, RowState, ScanRow,
  * Buffer codec (and the repairs their reading needs), and the packed journal scan.
  */
 
-export const encodeAuthValue = (value: unknown) => JSON.stringify(value, BufferJSON.replacer)
-export const decodeAuthValue = (text: string) => JSON.parse(text, BufferJSON.reviver)
+/**
+ * Baileys (BufferJSON, initAuthCreds, proto), imported by the first auth-state load() rather
+ * than with the store: importing it costs ~220 ms, and the server listens and serves reads
+ * before any account connects (issue #16). Every credential and Signal key is encoded or decoded
+ * after a load(): a connection loads its auth state before its socket exists, creds come only
+ * from a load(), and keys are read and written through the `keys` a load() returns. The one
+ * exception, LID↔PN mappings, which identity reads before any connection (lidPairs when an
+ * account is built, getPNForLID / getLIDForPN), needs no Baileys: decodeLidMapping below.
+ */
+let baileys: typeof Baileys | null = null
+let loading: Promise<typeof Baileys> | null = null
+
+/** Imports Baileys for the auth codecs (once); an auth state's load() awaits it first. */
+export function loadAuthCodec(): Promise<typeof Baileys> {
+  return (loading ??= import('@whiskeysockets/baileys').then((m) => (baileys = m)))
+}
+
+function lib(): typeof Baileys {
+  if (!baileys) throw new Error('Baileys is not loaded yet: an auth value is encoded or decoded before the auth state\'s load() (store/codec.ts loadAuthCodec)')
+  return baileys
+}
+
+export const encodeAuthValue = (value: unknown) => JSON.stringify(value, lib().BufferJSON.replacer)
+export const decodeAuthValue = (text: string) => JSON.parse(text, lib().BufferJSON.reviver)
+
+/**
+ * A lid-mapping value: a JSON string (a LID's or a phone number's user part). BufferJSON's
+ * reviver changes only objects, so plain JSON.parse reads a string exactly as decodeAuthValue
+ * does, without Baileys; every reader keeps a string only.
+ */
+export const decodeLidMapping = (text: string): unknown => JSON.parse(text)
 
 /**
  * Baileys rc14 stores a sender-key record as the bytes of plain `JSON.stringify` (a Buffer
@@ -22,7 +51,7 @@ export function revivableSenderKey(value: unknown): unknown {
   const text = Buffer.from(value).toString('utf-8')
   if (!text.includes('"data":[')) return value
   try {
-    return Buffer.from(JSON.stringify(JSON.parse(text), BufferJSON.replacer), 'utf-8')
+    return Buffer.from(encodeAuthValue(JSON.parse(text)), 'utf-8')
   } catch {
     return value
   }
@@ -30,9 +59,10 @@ export function revivableSenderKey(value: unknown): unknown {
 
 /** A stored Signal key as Baileys reads it: sender keys repaired, app-state keys as protobuf objects. */
 export function reviveKey(type: string, text: string): unknown {
+  if (type === 'lid-mapping') return decodeLidMapping(text)
   const value = decodeAuthValue(text)
   if (type === 'sender-key') return revivableSenderKey(value)
-  return type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value) : value
+  return type === 'app-state-sync-key' ? lib().proto.Message.AppStateSyncKeyData.fromObject(value) : value
 }
 
 const STATE_CODE: Record<string, RowState> = { o: 'ok', p: 'pending', r: 'rejected', d: 'dup' }

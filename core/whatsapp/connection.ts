@@ -1,4 +1,3 @@
-import { DisconnectReason } from '@whiskeysockets/baileys'
 import type { WAMessageKey } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import { AccountError, type Chat, type ConnectionStatus, type SendPollInput, type Session, type WaUser } from '../../contract/account.ts'
@@ -7,6 +6,7 @@ import type { AuthState } from '../../store/ports.ts'
 import type { Identity } from '../identity.ts'
 import type { VoteSink } from '../votes/sink.ts'
 import { createBackoff, type Backoff } from './backoff.ts'
+import { baileys, loadBaileys } from './baileys-lib.ts'
 import type { SocketFactory, WaSocket } from './baileys-socket.ts'
 import type { ChatList } from './chats.ts'
 import { bindIntake, journalPlaintext, pollMessageContent } from './intake.ts'
@@ -100,7 +100,9 @@ export function createConnection(deps: ConnectionDeps): Connection {
     detach()
     if (stopped) return
     const gen = generation
-    const saved = await auth.load()
+    // Baileys is imported on first use (baileys-lib.ts): the socket's events reach intake and
+    // onClose, which call it synchronously, so it is there before the socket is.
+    const [saved] = await Promise.all([auth.load(), loadBaileys()])
     // A close, logout or stop while the credentials were read: this attempt is void.
     if (gen !== generation || stopped) return
     const s = deps.createSocket({
@@ -152,6 +154,7 @@ export function createConnection(deps: ConnectionDeps): Connection {
     lastCode = code
     detach()
     if (stopped) { setState('disconnected'); return }
+    const { DisconnectReason } = baileys()
     if (code === DisconnectReason.restartRequired) {
       log.info('restart required after pairing; reconnecting')
       reconnect()

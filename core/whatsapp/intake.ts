@@ -1,9 +1,9 @@
-import { jidNormalizedUser, normalizeMessageContent, proto } from '@whiskeysockets/baileys'
-import type { BaileysEventMap, Chat as WaChat, Contact, GroupMetadata, WAMessage, WAMessageKey } from '@whiskeysockets/baileys'
+import type { BaileysEventMap, Chat as WaChat, Contact, GroupMetadata, proto, WAMessage, WAMessageKey } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import type { RawVote } from '../../store/ports.ts'
 import type { PollCreation } from '../votes/types.ts'
 import type { VoteSink } from '../votes/sink.ts'
+import { baileys } from './baileys-lib.ts'
 import type { SignalPlaintext, WaSocket } from './baileys-socket.ts'
 import type { ChatSighting } from './chats.ts'
 import { subscribe } from './subscribe.ts'
@@ -13,6 +13,9 @@ import { subscribe } from './subscribe.ts'
  * poll created on another device) is seen twice — at the Signal layer before the ack, then in
  * messages.upsert — and both sightings are read by the same functions below, so they journal
  * the same vote; the engine joins them.
+ *
+ * Baileys' message helpers are reached through baileys() (core/whatsapp/baileys-lib.ts): all of
+ * this runs on a socket's events, and a connection loads Baileys before it opens its socket.
  */
 
 export interface IntakeDeps {
@@ -93,7 +96,7 @@ export async function journalPlaintext(p: SignalPlaintext, deps: Pick<IntakeDeps
 
 /** The key as far as the Signal layer knows it, when the stanza was not seen (tests, tools). */
 function keyWithoutEnvelope(p: SignalPlaintext, isOwn: (jid: string) => boolean): WAMessageKey {
-  const author = jidNormalizedUser(p.author)
+  const author = baileys().jidNormalizedUser(p.author)
   const isGroup = p.chatId.endsWith('@g.us')
   return {
     remoteJid: isGroup ? p.chatId : author,
@@ -108,7 +111,7 @@ const toNumber = (v: unknown): number => (v == null ? 0 : Number(v))
 
 /** The vote inside a message, as the journal keeps it, or null when the message is not a vote. */
 export function voteFromMessage(msg: WAMessage, source: RawVote['source'], receivedAt: number): RawVote | null {
-  const update = normalizeMessageContent(msg.message)?.pollUpdateMessage
+  const update = baileys().normalizeMessageContent(msg.message)?.pollUpdateMessage
   const pollId = update?.pollCreationMessageKey?.id
   const vote = update?.vote
   if (!update || !pollId || !vote?.encPayload || !vote.encIv || !msg.key.remoteJid) return null
@@ -131,7 +134,7 @@ export function voteFromMessage(msg: WAMessage, source: RawVote['source'], recei
 /** A poll sent by this account from any device, with the secret its votes are encrypted with. */
 export function pollFromMessage(msg: WAMessage): PollCreation | null {
   if (!msg.key.fromMe || !msg.key.id || !msg.key.remoteJid) return null
-  const content = normalizeMessageContent(msg.message)
+  const content = baileys().normalizeMessageContent(msg.message)
   const poll = content?.pollCreationMessage ?? content?.pollCreationMessageV2 ?? content?.pollCreationMessageV3
   const secret = content?.messageContextInfo?.messageSecret ?? msg.message?.messageContextInfo?.messageSecret
   if (!poll?.name || !poll.options?.length || !secret?.length) return null

@@ -1,4 +1,3 @@
-import { BufferJSON, initAuthCreds } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
 import { userOf } from '../../contract/jid.ts'
 import { ACCOUNT_ID } from '../../contract/limits.ts'
@@ -7,6 +6,7 @@ import { memoryCampaigns } from './campaigns.ts'
 import { createMemoryOutbox } from './outbox.ts'
 import type { AccountStore, AuthState, ChatTable, JournalCommit, KeyRow, PollRecord, ScanRow, SenderRow, Store, StoredVote, VoteJournal } from '../ports.ts'
 import { createKeyStaging, keyRows, lidPairsIn } from '../key-staging.ts'
+import { decodeAuthValue, decodeLidMapping, encodeAuthValue, loadAuthCodec } from '../codec.ts'
 
 /**
  * The store port in memory: what unit tests and tools use when they do not care about files.
@@ -163,7 +163,9 @@ function memoryAuth(check: () => void): AuthState & { writeRows(rows: KeyRow[]):
   const read = (type: string, id: string) => {
     const held = staging.peek(type, id)
     const v = held ? held.json : keys.get(key(type, id))
-    return v === undefined || v === null ? undefined : JSON.parse(v, BufferJSON.reviver)
+    if (v === undefined || v === null) return undefined
+    // Identity reads LID↔PN mappings before any load() (store/codec.ts decodeLidMapping).
+    return type === 'lid-mapping' ? decodeLidMapping(v) : decodeAuthValue(v)
   }
   const writeRows = (rows: KeyRow[]) => {
     for (const { type, id, json } of rows) {
@@ -181,7 +183,10 @@ function memoryAuth(check: () => void): AuthState & { writeRows(rows: KeyRow[]):
     holdKeys: () => staging.hold(),
     resetHeldKeys: () => staging.reset(),
     async load() {
-      const c: AuthenticationCreds = creds ? JSON.parse(creds, BufferJSON.reviver) : initAuthCreds()
+      const saved = creds
+      // Baileys, for the codecs: imported by the first load, before any credential or key is decoded (store/codec.ts).
+      const { initAuthCreds } = await loadAuthCodec()
+      const c: AuthenticationCreds = saved ? decodeAuthValue(saved) : initAuthCreds()
       return {
         creds: c,
         keys: {
@@ -201,7 +206,7 @@ function memoryAuth(check: () => void): AuthState & { writeRows(rows: KeyRow[]):
         },
       }
     },
-    async saveCreds(c) { check(); creds = JSON.stringify(c, BufferJSON.replacer) },
+    async saveCreds(c) { check(); creds = encodeAuthValue(c) },
     async clear() { check(); creds = null; keys.clear(); staging.reset() },
     async getLIDForPN(pn) { const l = read('lid-mapping', userOf(pn)); return typeof l === 'string' ? `${l}@lid` : null },
     async getPNForLID(lid) { const p = read('lid-mapping', `${userOf(lid)}_reverse`); return typeof p === 'string' ? `${p}@s.whatsapp.net` : null },

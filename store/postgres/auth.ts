@@ -1,7 +1,6 @@
-import { initAuthCreds } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
 import { userOf } from '../../contract/jid.ts'
-import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
+import { decodeAuthValue, decodeLidMapping, encodeAuthValue, loadAuthCodec, reviveKey } from '../codec.ts'
 import type { AuthState, KeyRow } from '../ports.ts'
 import { createKeyStaging, keyRows, lidPairsIn } from '../key-staging.ts'
 import { arrays, tx, type Pool, type Queryable } from './db.ts'
@@ -82,6 +81,8 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
   return {
     async load() {
       const [row] = await inTurn(() => arrays<[string]>(pool, `SELECT json FROM ${CR} WHERE account = $1`, [account]))
+      // Baileys, for the codecs: imported by the first load, before any credential or key is decoded (store/codec.ts).
+      const { initAuthCreds } = await loadAuthCodec()
       const creds: AuthenticationCreds = row ? decodeAuthValue(row[0]) : initAuthCreds()
       return {
         creds,
@@ -139,7 +140,7 @@ export function createPgAuth(pool: Pool, schema: string, account: string, health
       const got = await arrays<[string, string]>(pool, `SELECT id, json FROM ${K}
         WHERE account = $1 AND type = 'lid-mapping' AND id NOT LIKE '%\\_reverse' ESCAPE '\\'`, [account])
       return got.flatMap(([pn, json]) => {
-        const lid = decodeAuthValue(json)
+        const lid = decodeLidMapping(json)
         return typeof lid === 'string' ? [{ pn: `${pn}@s.whatsapp.net`, lid: `${lid}@lid` }] : []
       })
     },

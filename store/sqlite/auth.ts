@@ -1,7 +1,6 @@
-import { initAuthCreds } from '@whiskeysockets/baileys'
 import type { AuthenticationCreds, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys'
 import { userOf } from '../../contract/jid.ts'
-import { decodeAuthValue, encodeAuthValue, reviveKey } from '../codec.ts'
+import { decodeAuthValue, decodeLidMapping, encodeAuthValue, loadAuthCodec, reviveKey } from '../codec.ts'
 import type { AuthState, KeyRow } from '../ports.ts'
 import { createKeyStaging, keyRows, lidPairsIn } from '../key-staging.ts'
 import { tx, type Db } from './db.ts'
@@ -61,6 +60,8 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
   return {
     async load() {
       const text = (getCreds.get(account) as [string] | undefined)?.[0]
+      // Baileys, for the codecs: imported by the first load, before any credential or key is decoded (store/codec.ts).
+      const { initAuthCreds } = await loadAuthCodec()
       const creds: AuthenticationCreds = text ? decodeAuthValue(text) : initAuthCreds()
       return {
         creds,
@@ -96,7 +97,7 @@ export function createSqliteAuth(db: Db, account: string, health: WriteReporter)
     async getPNForLID(lid) { return pnForLid(lid) },
     async lidPairs() {
       return (pairs.all(account) as Array<[string, string]>).flatMap(([pn, json]) => {
-        const lid = decodeAuthValue(json)
+        const lid = decodeLidMapping(json)
         return typeof lid === 'string' ? [{ pn: `${pn}@s.whatsapp.net`, lid: `${lid}@lid` }] : []
       })
     },

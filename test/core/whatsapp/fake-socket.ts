@@ -3,6 +3,14 @@ import type { AnyMessageContent, MiscMessageGenerationOptions } from '@whiskeyso
 import type { SocketFactory, SocketOptions, WaSocket } from '../../../core/whatsapp/baileys-socket.ts'
 import { AccountError } from '../../../contract/account.ts'
 import type { VoteSink } from '../../../core/votes/sink.ts'
+import { loadBaileys } from '../../../core/whatsapp/baileys-lib.ts'
+import { loadAuthCodec } from '../../../store/codec.ts'
+
+// A fake socket stands in for Baileys' socket only: the core reads its events with Baileys'
+// helpers and the store decodes credentials with Baileys' codecs, both imported on first use
+// (core/whatsapp/baileys-lib.ts, store/codec.ts). Imported here, so a test's first connection
+// opens its socket as soon as it would with Baileys already loaded.
+await Promise.all([loadBaileys(), loadAuthCodec()])
 
 /** A Baileys socket reduced to what the session uses; tests drive its connection updates by hand. */
 export class FakeSocket implements WaSocket {
