@@ -73,6 +73,7 @@ export function createKeyStaging(deps: {
     return {
       run: (work) => als.run(scope, work),
       alongside: () => alongsideOf(scope),
+      held: () => entriesOf(scope).some((e) => !scope.taken.includes(e)),
       async finish() {
         // What the vote's transaction carried is committed; what it did not is written now.
         if (scope.epoch === epoch) settle(scope.taken)

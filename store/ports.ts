@@ -262,8 +262,10 @@ export interface AuthState {
 export interface KeyHold {
   /** runs `work` with this hold's key writes staged (reads see them) */
   run<T>(work: () => Promise<T>): Promise<T>
-  /** the staged writes, for the journal commit of the vote the message carried */
+  /** the staged writes, for the journal commit of the vote the message carried (or of the next votes, when it carried none) */
   alongside(): AlongsideWrites
+  /** whether writes are staged that no commit has carried yet */
+  held(): boolean
   /** after the vote committed: forgets what its transaction carried, writes what it did not */
   finish(): Promise<void>
   /** forgets what is staged: the vote was not journaled */

@@ -375,7 +375,9 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
 
   // --- votes
 
-  const commits = createGroupCommit<{ raw: RawVote; hash: string; alongside?: AlongsideWrites }, void>({
+  /** A vote, or (no `raw`) only the key writes of a message that carried none. */
+  type Item = { raw?: RawVote; hash?: string; alongside?: AlongsideWrites }
+  const commits = createGroupCommit<Item, void>({
     run: (items) => exclusive(async () => {
       await batch(items)
       return new Array<void>(items.length)
@@ -390,12 +392,17 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
     return commits.push({ raw: clean, hash: payloadHash(clean.pollId, clean.encIv, clean.encPayload), alongside })
   }
 
+  function commitKeys(alongside: AlongsideWrites): Promise<void> {
+    if (closed) return Promise.reject(new Error('vote engine is closed'))
+    return commits.push({ alongside })
+  }
+
   /**
    * One group commit: new sightings are journaled, repeats from the same sender become
    * duplicates or enrich the first. If the commit fails, what this batch changed in memory
    * (dedup entries, unconfirmed sightings) is taken back, so nothing needs reloading.
    */
-  async function batch(items: ReadonlyArray<{ raw: RawVote; hash: string; alongside?: AlongsideWrites }>): Promise<void> {
+  async function batch(items: ReadonlyArray<Item>): Promise<void> {
     const works: Work[] = []
     const dups: Dup[] = []
     const enrich: Array<{ seq: number; raw: RawVote }> = []
@@ -405,6 +412,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
     const persons: Person[] = []
     const undo = undoLog()
     for (const { raw, hash } of items) {
+      if (!raw || !hash) continue // key writes only: they ride in `alongside`
       const sender = identity.senderIds(raw)
       // The Signal-layer sighting and the messages.upsert one are the same delivery: the
       // later one only fills in the message id and alt JIDs.
@@ -750,6 +758,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
         selectableCount: p.selectableCount, secret: p.secret, timestamp: p.timestamp }
     },
     ingestVote,
+    commitKeys,
     retryPending,
     onLogin,
     async rebuild(pollId) {

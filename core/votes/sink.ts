@@ -15,6 +15,12 @@ export interface VoteSink {
    * transaction (the Signal-key update of the message that carried the vote).
    */
   ingestVote(raw: RawVote, alongside?: AlongsideWrites): Promise<void>
+  /**
+   * Commits the Signal-key writes of a message that carried no vote (a sender-key distribution,
+   * a text) with the next group commit of votes, in order with them: one fsync for the lot
+   * instead of one of its own. Resolves once they are durable.
+   */
+  commitKeys(alongside: AlongsideWrites): Promise<void>
   /** retries pending votes: all, or those of a LID↔PN pair just learned */
   retryPending(scope?: { jids: string[] }): Promise<void>
   /** after each login: retries what a changed own identity can decrypt */

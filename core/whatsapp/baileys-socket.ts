@@ -1,7 +1,7 @@
 import makeWASocket, { decodeMessageNode, DEFAULT_CONNECTION_CONFIG, jidNormalizedUser, proto, unpadRandomMax16 } from '@whiskeysockets/baileys'
 import type { AnyMessageContent, AuthenticationState, BaileysEventEmitter, BinaryNode, GroupMetadata, MiscMessageGenerationOptions, WAMessage, WAMessageKey } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
-import type { AlongsideWrites, AuthState } from '../../store/ports.ts'
+import type { AlongsideWrites, AuthState, KeyHold } from '../../store/ports.ts'
 import { installNativeX25519 } from './native-x25519.ts'
 import { installNativeXeddsa } from './native-xeddsa.ts'
 import { createOutboundGate, type OutboundGate, type SendFrame } from './outbound-gate.ts'
@@ -67,6 +67,8 @@ export interface SocketOptions {
   onPlaintext?(p: SignalPlaintext): Promise<void>
   /** holds a message's Signal-key writes back so its vote's commit carries them (one fsync, not two) */
   keyWrites?: KeyWrites
+  /** commits the held key writes of a message that carried no vote with the next votes (VoteSink.commitKeys) */
+  commitKeys?(alongside: AlongsideWrites): Promise<void>
 }
 
 /** The auth state's held Signal-key writes (store/key-staging.ts). */
@@ -99,11 +101,14 @@ type MakeSignalRepository = NonNullable<Parameters<typeof makeWASocket>[0]['make
  * the vote as `alongside`: the journal commits both in one transaction, one fsync per message
  * instead of two in a row under Baileys' message lock. With `holdCommit` as well, the
  * decryption returns before that commit, which the outbound gate waits for before anything else
- * goes out (the receipt first): the next messages join the same group commit. Without
+ * goes out (the receipt first): the next messages join the same group commit. With
+ * `commitKeys`, a message that carried no vote (a sender-key distribution: a group member's
+ * first message after a key change; a text) and the processing of a sender-key distribution
+ * hand their held key writes to the next group commit too, instead of a transaction each. Without
  * `keyWrites`, the vote is awaited inside Baileys' key transaction, which commits the keys after it.
  */
 export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => Promise<void>, envelopeOf: EnvelopeLookup = () => undefined,
-  keyWrites?: KeyWrites, holdCommit: CommitHold = () => false): MakeSignalRepository {
+  keyWrites?: KeyWrites, holdCommit: CommitHold = () => false, commitKeys?: (alongside: AlongsideWrites) => Promise<void>): MakeSignalRepository {
   return (signalAuth, signalLogger, pnToLid) => {
     const repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(signalAuth, signalLogger, pnToLid)
     const keys = signalAuth.keys
@@ -121,41 +126,50 @@ export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => 
           return buf
         })
       }
-      return (async () => {
-        const hold = keyWrites.holdKeys()
-        let journaled: Promise<void> | undefined
-        let buf: Uint8Array
+      return holding(keyWrites, (hold, journal) => inTransaction(txKey, async () => {
+        const buf = await decrypt()
+        const message = decodePlain(buf)
+        if (message) journal(onPlaintext({ ...report(message), message, alongside: hold.alongside() }))
+        return buf
+      }))
+    }
+
+    /**
+     * Runs `work` with its key writes held; returns once it is done, and the writes become
+     * durable with the vote `work` journals (if any), else with the next group commit
+     * (`commitKeys`), else on their own. The outbound gate waits for that before anything goes
+     * out after it; without a gate, this awaits it.
+     */
+    const holding = async <T>(kw: KeyWrites, work: (hold: KeyHold, journal: (vote: Promise<void>) => void) => Promise<T>): Promise<T> => {
+      const hold = kw.holdKeys()
+      let journaled: Promise<void> | undefined
+      let value: T
+      try {
+        value = await hold.run(() => work(hold, (vote) => {
+          journaled = vote
+          // Awaited below, once Baileys' transaction has handed over (staged) the key writes.
+          vote.catch(() => undefined)
+        }))
+      } catch (err) {
+        hold.drop()
+        throw err
+      }
+      const durable = (async () => {
         try {
-          buf = await hold.run(() => inTransaction(txKey, async () => {
-            const buf = await decrypt()
-            const message = decodePlain(buf)
-            if (message) {
-              journaled = onPlaintext({ ...report(message), message, alongside: hold.alongside() })
-              // Awaited below, once Baileys' transaction has handed over (staged) the key writes.
-              journaled.catch(() => undefined)
-            }
-            return buf
-          }))
+          await journaled
+          if (commitKeys && hold.held()) await commitKeys(hold.alongside())
+          await hold.finish()
         } catch (err) {
           hold.drop()
           throw err
         }
-        const durable = (async () => {
-          try {
-            await journaled
-            await hold.finish()
-          } catch (err) {
-            hold.drop()
-            throw err
-          }
-        })()
-        if (holdCommit(durable)) {
-          durable.catch(() => undefined)
-          return buf
-        }
-        await durable
-        return buf
       })()
+      if (holdCommit(durable)) {
+        durable.catch(() => undefined)
+        return value
+      }
+      await durable
+      return value
     }
 
     const decryptMessage = repo.decryptMessage.bind(repo)
@@ -164,6 +178,9 @@ export function journalingSignalRepository(onPlaintext: (p: SignalPlaintext) => 
       () => ({ chatId: opts.jid, author: opts.jid, envelope: envelopeOf(opts.ciphertext) }))
     repo.decryptGroupMessage = (opts) => journaling(opts.group, () => decryptGroupMessage(opts),
       () => ({ chatId: opts.group, author: opts.authorJid, envelope: envelopeOf(opts.msg) }))
+    // A sender-key distribution writes the sender's key (twice: an empty record, then the key).
+    const processDistribution = repo.processSenderKeyDistributionMessage.bind(repo)
+    if (keyWrites && commitKeys) repo.processSenderKeyDistributionMessage = (opts) => holding(keyWrites, () => processDistribution(opts))
     return repo
   }
 }
@@ -202,7 +219,7 @@ export function createEnvelopeIndex(me: () => { id?: string; lid?: string } | un
 }
 
 /** The real Baileys socket, with a Signal repository that reports plaintexts before the ack. */
-export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUrl, getMessage, onPlaintext, keyWrites }) => {
+export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUrl, getMessage, onPlaintext, keyWrites, commitKeys }) => {
   if (!nativeXeddsa.installed && !xeddsaWarned) {
     xeddsaWarned = true
     logger.warn({ reason: nativeXeddsa.reason }, 'native XEdDSA verify not installed: group message signatures are checked in pure JS (slow)')
@@ -230,7 +247,7 @@ export const createBaileysSocket: SocketFactory = ({ auth, logger, waWebSocketUr
     getMessage,
     markOnlineOnConnect: false,
     syncFullHistory: false,
-    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext, envelopes.lookup, keyWrites, holdCommit) } : {}),
+    ...(onPlaintext ? { makeSignalRepository: journalingSignalRepository(onPlaintext, envelopes.lookup, keyWrites, holdCommit, commitKeys) } : {}),
   })
   // 'frame' is emitted for every decoded frame before the CB:message handlers that decrypt it.
   if (onPlaintext) sock.ws.on('frame', envelopes.remember)

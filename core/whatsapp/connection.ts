@@ -115,6 +115,7 @@ export function createConnection(deps: ConnectionDeps): Connection {
       },
       onPlaintext: (p) => journalPlaintext(p, { votes, now, isOwn: identity.isOwn }),
       keyWrites: auth,
+      commitKeys: (alongside) => votes.commitKeys(alongside),
     })
     sock = s
     if (state !== 'logged_out') setState('connecting')

@@ -234,6 +234,19 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     assert.equal((await back.votes.polls()).map((p) => p.id), ['P1'])
   })
 
+  auth('held key writes: held() until a commit carries them; a commit of keys alone (no vote) writes them', async ({ t, a }) => {
+    const keys = (await a.auth.load()).keys
+    const hold = a.auth.holdKeys()
+    assert.not.ok(hold.held(), 'nothing staged yet')
+    await hold.run(async () => { await keys.set({ session: { 'alone.0': new Uint8Array([4]) } }) })
+    assert.ok(hold.held(), 'staged, carried by no commit')
+    await a.votes.commit({ alongside: [hold.alongside()] })
+    assert.not.ok(hold.held(), 'carried by that commit')
+    await hold.finish()
+    const back = t.reopen ? (await t.reopen()).account('default') : a
+    assert.equal(await bytesOf((await back.auth.load()).keys, 'alone.0'), [4])
+  })
+
   auth('held key writes: written at finish if no vote took them; dropped when its vote failed', async ({ t, a }) => {
     const keys = (await a.auth.load()).keys
     const left = a.auth.holdKeys()

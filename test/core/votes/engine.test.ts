@@ -408,6 +408,30 @@ events('concurrent votes share one transaction and one poll:update per poll, ann
   assert.equal(engine.get(a.id)!.results, { Red: 67, Blue: 33 })
 })
 
+events('key writes of a message without a vote (commitKeys) join the group commit of the votes around them', async () => {
+  const { engine, db } = await rig({ keys: true })
+  const p = await sentPoll(engine, ['Red', 'Blue'])
+  const journaled = () => (db.prepare('SELECT count(*) AS n FROM vote_journal').get() as { n: number }).n
+  const seen: Array<{ votes: number; inTransaction: boolean }> = []
+  const keys = (id: string) => ({
+    take() {
+      seen.push({ votes: journaled(), inTransaction: db.inTransaction })
+      return [{ type: 'session', id, json: '"x"' }]
+    },
+  })
+  await Promise.all([
+    engine.ingestVote(vote(p, alice, { choose: ['Red'], ts: 1000 })),
+    engine.commitKeys(keys('a.0')),
+    engine.ingestVote(vote(p, bob, { choose: ['Blue'], ts: 1000 })),
+  ])
+  assert.equal(seen, [{ votes: 2, inTransaction: true }], 'taken once, inside the transaction that wrote both votes')
+  assert.equal(db.prepare("SELECT id FROM auth_keys WHERE type = 'session'").all(), [{ id: 'a.0' }])
+  await engine.commitKeys(keys('b.0'))
+  assert.is(seen.length, 2, 'alone, it commits too')
+  await engine.close()
+  await engine.commitKeys(keys('c.0')).then(() => assert.unreachable('closed'), (err: Error) => assert.match(err.message, 'closed'))
+})
+
 events('20,000 votes in flight commit in a few group commits, each poll announced once per batch', async () => {
   const tmp = tempDir()
   try {

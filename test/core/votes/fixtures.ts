@@ -6,6 +6,7 @@ import { createIdentity, type Identity } from '../../../core/identity.ts'
 import { openMemoryDb, type Db } from '../../../store/sqlite/db.ts'
 import { createStoreHealth } from '../../../store/sqlite/health.ts'
 import { createSqliteJournal } from '../../../store/sqlite/votes.ts'
+import { sqliteKeyWriter } from '../../../store/sqlite/auth.ts'
 import { migrate } from '../../../store/sqlite/schema.ts'
 import { createSqliteOutbox, type SqliteOutbox } from '../../../store/sqlite/outbox.ts'
 import type { WebhookEventType } from '../../../contract/webhooks.ts'
@@ -71,6 +72,8 @@ export type RigOptions = Partial<Omit<VoteEngineDeps, 'journal' | 'identity' | '
   outbox?: boolean
   /** a database (a file one for restarts); in memory by default */
   db?: Db
+  /** Signal-key rows carried by commits (`alongside`) are written, as the server wires it */
+  keys?: boolean
 }
 
 /** A real engine over a real SQLite journal, events recorded. */
@@ -87,7 +90,7 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
   const health = createStoreHealth({ db, log })
   migrate(db)
   const outbox = opts.outbox ? createSqliteOutbox(db) : undefined
-  const journal = createSqliteJournal(db, 'default', health, undefined, outbox)
+  const journal = createSqliteJournal(db, 'default', health, undefined, outbox, opts.keys ? sqliteKeyWriter(db, 'default') : undefined)
   const engine = await createVoteEngine({
     log,
     // Fixture votes are received in 1970: no age limit unless a test sets one.

@@ -10,6 +10,7 @@ import { openMemoryDb, type Db } from '../../../store/sqlite/db.ts'
 import { createBaileysSocket, journalingSignalRepository } from '../../../core/whatsapp/baileys-socket.ts'
 import { createMemoryStore } from '../../../store/memory/index.ts'
 import type { SignalPlaintext } from '../../../core/whatsapp/baileys-socket.ts'
+import type { AlongsideWrites } from '../../../store/ports.ts'
 
 /**
  * The Signal repository pollwire gives Baileys: each plaintext is reported before Baileys sees
@@ -131,7 +132,8 @@ repo('a 1:1 vote is reported before the session step is committed, and survives 
 })
 
 /** A receiver whose key writes are held back and committed by the vote's journal transaction, as the server wires it. */
-async function heldReceiver(journalVote: (p: SignalPlaintext, commit: () => Promise<void>) => Promise<void>, holdCommit?: (c: Promise<unknown>) => boolean) {
+async function heldReceiver(journalVote: (p: SignalPlaintext, commit: () => Promise<void>) => Promise<void>, holdCommit?: (c: Promise<unknown>) => boolean,
+  commitKeys?: (alongside: AlongsideWrites, commit: () => Promise<void>) => Promise<void>) {
   const db = openMemoryDb()
   migrate(db)
   const auth = createSqliteAuth(db, 'default', quiet)
@@ -144,7 +146,7 @@ async function heldReceiver(journalVote: (p: SignalPlaintext, commit: () => Prom
     const record = { id: `P${++polls}`, chatId: GROUP, question: 'Q', options: ['A'], hashes: ['h'], selectableCount: 1,
       secret: new Uint8Array(32), timestamp: 1, status: 'sent' as const }
     await journalVote(p, () => journal.commit({ polls: [record], alongside: p.alongside ? [p.alongside] : [] }))
-  }, undefined, auth, holdCommit)
+  }, undefined, auth, holdCommit, commitKeys && ((a) => commitKeys(a, () => journal.commit({ alongside: [a] }))))
   const repo = make({ creds: state.creds, keys }, log, async () => []) as Repo
   let before = ''
   return { db, creds: state.creds, repo, journal, mark: () => { before = snapshot(db) }, changed: () => snapshot(db) !== before }
@@ -201,6 +203,46 @@ repo('held commit (the outbound gate): the decryption returns before the vote co
   await held[0]
   assert.ok(rx.changed(), 'keys written')
   assert.equal((await rx.journal.polls()).length, 1, 'with the vote')
+})
+
+repo('held key writes without a vote: a sender-key distribution and a message that is no vote commit with the next votes (commitKeys), nothing before', async () => {
+  const held: Array<Promise<unknown>> = []
+  const handed: string[] = []
+  let release!: () => void
+  let gateOpen = new Promise<void>((resolve) => { release = resolve })
+  const rx = await heldReceiver(async (_p, commit) => {
+    await new Promise((resolve) => setImmediate(resolve)) // a later turn, as the group commit: the keys are staged by then
+    await commit()
+  }, (c) => { held.push(c); return true }, async (_a, commit) => {
+    handed.push('keys')
+    // As the engine's group commit does: the batch is written on a later turn, here when the test says.
+    await gateOpen
+    await commit()
+  })
+  const step = async (what: string, work: () => Promise<unknown>) => {
+    rx.mark()
+    gateOpen = new Promise<void>((resolve) => { release = resolve })
+    const before = handed.length
+    await work()
+    assert.is(handed.length, before + 1, `${what}: its keys went to commitKeys`)
+    assert.not.ok(rx.changed(), `${what}: returned before anything committed`)
+    release()
+    await held[held.length - 1]
+    assert.ok(rx.changed(), `${what}: written by that commit`)
+  }
+  const sender = await peer()
+  const first = await sender.repo.encryptGroupMessage({ group: GROUP, meId: VOTER, data: encodeWAMessage({ conversation: 'hi' }) })
+  await step('a sender-key distribution', () => rx.repo.processSenderKeyDistributionMessage({ authorJid: VOTER,
+    item: { groupId: GROUP, axolotlSenderKeyDistributionMessage: first.senderKeyDistributionMessage } }))
+  await step('a group message that is no vote', () => rx.repo.decryptGroupMessage({ group: GROUP, authorJid: VOTER, msg: first.ciphertext }))
+  const { ciphertext } = await sender.repo.encryptGroupMessage({ group: GROUP, meId: VOTER, data: encodeWAMessage(vote) })
+  rx.mark()
+  const before = handed.length
+  await rx.repo.decryptGroupMessage({ group: GROUP, authorJid: VOTER, msg: ciphertext })
+  await held[held.length - 1]
+  assert.is(handed.length, before, 'a vote carries its own keys: nothing more for commitKeys')
+  assert.ok(rx.changed())
+  assert.equal((await rx.journal.polls()).length, 1)
 })
 
 repo('the real socket sends every frame through the outbound gate (in effect, not only written)', async () => {

@@ -72,6 +72,7 @@ export function recordingSink() {
     },
     async recordPollCreation(p) { calls.created.push(p.id) },
     async ingestVote(raw) { calls.votes.push(`${raw.source}:${raw.pollId}:${raw.msgId ?? '-'}`) },
+    async commitKeys(alongside) { alongside.take() },
     async retryPending() { calls.retries++ },
     async onLogin() { calls.retries++ },
     pollCreation: () => undefined,
