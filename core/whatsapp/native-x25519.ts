@@ -98,11 +98,15 @@ export function createNativeX25519(original: X25519Functions, cacheSize = KEY_CA
 const isNative = (f: unknown): f is NativeX25519['calculateAgreement'] & { native: NativeX25519 } =>
   typeof f === 'function' && 'native' in f
 
-/** libsignal's curve.js exports object, exactly as its session code requires it (the copy Baileys resolves). */
+/** The file of libsignal's curve.js, in the copy of libsignal Baileys resolves. */
+export function libsignalCurvePath(): string {
+  const fromBaileys = createRequire(createRequire(import.meta.url).resolve('@whiskeysockets/baileys'))
+  return fromBaileys.resolve('libsignal/src/curve.js')
+}
+
+/** libsignal's curve.js exports object, exactly as its session code requires it. */
 export function libsignalCurve(): X25519Functions & Record<string, unknown> {
-  const fromHere = createRequire(import.meta.url)
-  const fromBaileys = createRequire(fromHere.resolve('@whiskeysockets/baileys'))
-  return fromBaileys('libsignal/src/curve.js') as X25519Functions & Record<string, unknown>
+  return createRequire(import.meta.url)(libsignalCurvePath()) as X25519Functions & Record<string, unknown>
 }
 
 /** The same shared secret from both functions and both directions, for key pairs from each generator. */

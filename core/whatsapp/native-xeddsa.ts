@@ -1,5 +1,6 @@
 import { createPublicKey, verify as ed25519Verify, type KeyObject } from 'node:crypto'
 import { createRequire } from 'node:module'
+import { libsignalCurvePath } from './native-x25519.ts'
 
 /**
  * XEdDSA signature checks through the runtime's native Ed25519 instead of pure JavaScript.
@@ -137,10 +138,7 @@ const isNative = (f: XeddsaVerify): f is NativeXeddsaVerify => 'counts' in f && 
 
 /** curve25519-js's exports object, exactly as libsignal (the copy Baileys resolves) requires it. */
 export function libsignalCurve25519(): { verify: XeddsaVerify } {
-  const fromHere = createRequire(import.meta.url)
-  const fromBaileys = createRequire(fromHere.resolve('@whiskeysockets/baileys'))
-  const fromLibsignalCurve = createRequire(fromBaileys.resolve('libsignal/src/curve.js'))
-  return fromLibsignalCurve('curve25519-js') as { verify: XeddsaVerify }
+  return createRequire(libsignalCurvePath())('curve25519-js') as { verify: XeddsaVerify }
 }
 
 export type InstallResult = { installed: true; verify: NativeXeddsaVerify } | { installed: false; reason: string }
