@@ -26,6 +26,32 @@ export function openDb(dataDir: string, file = 'pollwire.db'): Db {
   return db
 }
 
+const readers = new WeakMap<Db, Db | null>()
+
+/**
+ * A second connection to `db`'s file, read-only, for long reads (the journal scan); opened on
+ * first use and kept until closeReader (libsql frees a connection only once its statements are
+ * collected, so one kept connection beats one per read). Undefined for an in-memory store:
+ * another connection would open another, empty database.
+ */
+export function readerOf(db: Db): Db | undefined {
+  let reader = readers.get(db)
+  if (reader === undefined) {
+    const main = (db.prepare('PRAGMA database_list').all() as Array<{ name: string; file: string }>).find((r) => r.name === 'main')
+    reader = main?.file ? new Database(main.file) : null
+    reader?.pragma('busy_timeout = 5000')
+    reader?.pragma('query_only = ON')
+    readers.set(db, reader)
+  }
+  return reader ?? undefined
+}
+
+/** Closes `db`'s reader, if it has one (the store's close). */
+export function closeReader(db: Db): void {
+  readers.get(db)?.close()
+  readers.delete(db)
+}
+
 /** An in-memory store with the same schema, for tests that do not care about files. */
 export function openMemoryDb(): Db {
   return new Database(':memory:')

@@ -5,7 +5,7 @@ import { createSqliteAuth, sqliteKeyWriter } from './auth.ts'
 import { createSqliteCampaigns } from './campaigns.ts'
 import { createSqliteChats } from './chats.ts'
 import { lockDataDir, prepareDataDir } from './data-dir.ts'
-import { openDb, type Db } from './db.ts'
+import { closeReader, openDb, type Db } from './db.ts'
 import { createStoreHealth } from './health.ts'
 import { createSqliteRegistry } from './registry.ts'
 import { migrate } from './schema.ts'
@@ -72,6 +72,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     async close() {
       accounts.clear()
       await outbox.flush()
+      closeReader(db)
       db.close()
       lock.release()
     },

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
@@ -49,6 +49,26 @@ rows('every row of a 45-vote commit (statements of 32, 8 and 1 rows) reads back 
     if (d.selected) assert.equal(r.selected, d.selected)
   })
   assert.equal(await other.rows(votes.map((v) => v.seq)), [], "another account's journal does not see them")
+})
+
+/** Open descriptors of this process on the store's file (Linux's /proc). */
+const openOnFile = (dir: string) =>
+  readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === join(dir, 'pollwire.db') } catch { return false } }).length
+
+rows('the scan reads every committed row, in order, on one second connection that every scan reuses', async (w) => {
+  const journal = createSqliteJournal(w.db, 'default', createStoreHealth({ db: w.db, log: pino({ level: 'silent' }) }))
+  const votes = Array.from({ length: 45 }, (_, i) => voteOf(i))
+  await journal.commit({ votes: votes.slice(0, 30) })
+  const before = openOnFile(w.dir)
+  assert.ok(before >= 1, 'the store itself has the file open')
+  const seqs = async () => { const out: number[] = []; for await (const chunk of journal.scan()) out.push(...chunk.map((r) => r.seq)); return out }
+  assert.equal(await seqs(), votes.slice(0, 30).map((v) => v.seq))
+  const during = openOnFile(w.dir)
+  assert.is(during, before + 1, 'one more connection')
+  await journal.commit({ votes: votes.slice(30) })
+  assert.equal(await seqs(), votes.map((v) => v.seq), 'what the store committed since is read too')
+  for (let i = 0; i < 5; i++) for await (const chunk of journal.scan()) { assert.ok(chunk.length); break }
+  assert.is(openOnFile(w.dir), during, 'no connection per scan')
 })
 
 rows.run()
