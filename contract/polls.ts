@@ -35,6 +35,16 @@ export interface VoteHistoryEntry {
 export interface PollReader {
   /** every shown poll by id */
   all(): Record<string, PollView>
+  /**
+   * The JSON text of all(), in pieces that join into it; each poll's text is made when its piece
+   * is read, so a long body can be streamed without holding all of it.
+   */
+  allJson(): Iterable<string>
+  /**
+   * Changes whenever all() would show something else (a reader that cannot tell gives a new
+   * one every time): what a cache of the body is keyed by.
+   */
+  revision(): number
   get(pollId: string): PollView | undefined
   /** the vote history, oldest first; undefined for an unknown poll */
   votes(pollId: string): Promise<VoteHistoryEntry[] | undefined>

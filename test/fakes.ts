@@ -38,7 +38,10 @@ export function fakeSession(init: Partial<{ status: ConnectionStatus; user: WaUs
 }
 
 export function memoryPolls(polls: Record<string, PollView> = {}, votes: Record<string, VoteHistoryEntry[]> = {}): PollReader {
-  return { all: () => polls, get: (id) => polls[id], votes: async (id) => (polls[id] ? votes[id] ?? [] : undefined) }
+  // The record may be changed in place by a test: a new revision on every read, so never a stale body.
+  let revision = 0
+  return { all: () => polls, allJson: () => [JSON.stringify(polls)], revision: () => ++revision, get: (id) => polls[id],
+    votes: async (id) => (polls[id] ? votes[id] ?? [] : undefined) }
 }
 
 export function fakeCtx(over: Partial<Context> = {}): Context {

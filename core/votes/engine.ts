@@ -19,6 +19,7 @@ import { createVoteState, shown } from './state.ts'
 import type { BallotWatcher, PollState, SignalSighting } from './state.ts'
 import { pollView, sameTally, tallyPreview, type Ballot, type Tally } from './tally.ts'
 import { lazyView } from './lazy-view.ts'
+import { isIndexLike, pollJson } from './poll-json.ts'
 import { pollSent, pollVoteRecord, pollVoteRejected } from '../webhooks/events.ts'
 import type { WebhookEventType } from '../../contract/webhooks.ts'
 import type { NewPoll, PollCreation } from './types.ts'
@@ -186,10 +187,9 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
       p.status = status
       p.reason = reason
       const show = shown(p)
-      if (show && !p.listed) {
-        p.listed = true
-        emit('poll:new', p)
-      } else if (!show) p.listed = false
+      const was = p.listed
+      state.setListed(p, show)
+      if (show && !was) emit('poll:new', p)
     })
   }
 
@@ -734,8 +734,32 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
     return out
   }
 
+  /**
+   * all() as JSON text, a poll at a time, each written from its tally when its piece is read
+   * (poll-json.ts): a long body is streamed without a view or a string of the whole. The polls
+   * are those shown when it starts, each as it is when written (none left half-changed).
+   */
+  function* allJson(): Generator<string> {
+    const shownNow = [...state.polls()].filter((p) => p.listed)
+    // An object would list an index-like id first: only JSON.stringify of all() orders it right.
+    if (shownNow.some((p) => p.id === '__proto__' || isIndexLike(p.id))) {
+      yield JSON.stringify(all())
+      return
+    }
+    yield '{'
+    let first = true
+    for (const p of shownNow) {
+      if (!p.listed) continue
+      yield `${first ? '' : ','}${JSON.stringify(p.id)}:${pollJson(p, p.tally)}`
+      first = false
+    }
+    yield '}'
+  }
+
   return {
     all,
+    allJson,
+    revision: () => state.revision(),
     get(id) {
       const p = listed(id)
       return p && state.view(p)

@@ -81,6 +81,8 @@ export function createVoteState(limits: PendingLimits = {}) {
   /** persisted LID → PN merges */
   const merged = new Map<string, string>()
   const counts = { ok: 0, dup: 0, rejected: 0 }
+  /** changes whenever what the shown polls show does (a tally, the list): readers cache by it */
+  let revision = 0
   const watchers = new Set<BallotWatcher>()
   /** A voter's current ballot in a poll is now `b` (undefined: none under this key any more). */
   const told = (pollId: string, voter: string, b: Ballot | undefined) => { for (const w of watchers) w.ballot(pollId, voter, b) }
@@ -179,8 +181,14 @@ export function createVoteState(limits: PendingLimits = {}) {
     const { counted, changed } = p.tally.apply(key, b)
     if (isLid(key)) addTo(lidVoters, key, p.id)
     if (counted && watchers.size) told(p.id, key, b)
-    if (changed) p.view = undefined
+    if (changed) dropView(p)
     return changed
+  }
+
+  /** The poll as shown changed: its cached view goes, and readers' caches with the revision. */
+  function dropView(p: PollState): void {
+    p.view = undefined
+    if (p.listed) revision++
   }
 
   function addRow(pollId: string, seq: number): void {
@@ -198,7 +206,7 @@ export function createVoteState(limits: PendingLimits = {}) {
     for (const id of lidVoters.get(lid) ?? []) {
       const p = polls.get(id)
       if (p && p.tally.merge(lid, pn).changed) {
-        p.view = undefined
+        dropView(p)
         changed.add(p)
       }
       if (p && watchers.size) { told(p.id, lid, undefined); told(p.id, pn, p.tally.current.get(pn)) }
@@ -221,6 +229,7 @@ export function createVoteState(limits: PendingLimits = {}) {
     /** polls prepared by this process (a rebuild keeps them hidden) */
     preparedHere: (id: string) => boolean
   }): Promise<PendingRow[]> {
+    revision++
     for (const m of [polls, signals, spans, lidVoters, merged, voterKeys]) m.clear()
     dedup.clear()
     pending.clear()
@@ -271,7 +280,16 @@ export function createVoteState(limits: PendingLimits = {}) {
     hasPoll: (id: string) => polls.has(id),
     polls: () => polls.values(),
     pollCount: () => polls.size,
-    addPoll(p: PollState) { polls.set(p.id, p) },
+    addPoll(p: PollState) {
+      polls.set(p.id, p)
+      if (p.listed) revision++
+    },
+    /** Shows or hides a poll (its status changed). */
+    setListed(p: PollState, listed: boolean) {
+      if (p.listed !== listed) revision++
+      p.listed = listed
+    },
+    revision: () => revision,
     /** the range of journal numbers holding every row of a known poll; undefined while it has none */
     span: (pollId: string): Readonly<RowSpan> | undefined => spans.get(pollId),
     /** every row of this poll, now that it is known (the rows came first: see seqsOfPoll) */

@@ -2,6 +2,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { getAllPollData } from '../../handlers/get-all-poll-data.ts'
 import { fakeCtx, get, invoke, memoryPolls, samplePoll } from '../fakes.ts'
+import { createRouter } from '../../runtime/router.ts'
+import type { PollReader, PollView } from '../../contract/polls.ts'
 
 const GET = suite('GET /get-all-poll-data')
 
@@ -19,22 +21,64 @@ GET('empty store gives an empty object', async () => {
 
 GET.run()
 
-const cached = suite('GET /get-all-poll-data (cached body)')
-cached('the same views are stringified once; a new view (a changed poll) is stringified again', async () => {
-  let stringified = 0
-  const view = (question: string) => {
-    const v = samplePoll({ question })
-    return Object.assign(v, { toJSON: () => { stringified++; return { ...v, toJSON: undefined } } })
+/** A poll reader that counts how much of its JSON was asked for; `revision` is set by the test. */
+function countingReader(polls: Record<string, PollView>) {
+  const r = {
+    revision: 1,
+    calls: 0,
+    piecesRead: 0,
+    reader: {
+      all: () => polls,
+      get: (id: string) => polls[id],
+      votes: async () => undefined,
+      revision: () => r.revision,
+      *allJson() {
+        r.calls++
+        const ids = Object.keys(polls)
+        yield '{'
+        for (const [i, id] of ids.entries()) {
+          r.piecesRead++
+          yield `${i ? ',' : ''}${JSON.stringify(id)}:${JSON.stringify(polls[id])}`
+        }
+        yield '}'
+      },
+    } satisfies PollReader,
   }
-  const polls: Record<string, ReturnType<typeof samplePoll>> = { P1: view('One?'), P2: view('Two?') }
-  const ctx = fakeCtx({ polls: memoryPolls(polls) })
+  return r
+}
+
+const cached = suite('GET /get-all-poll-data (cached body)')
+cached('a body is written once per revision of the polls; a new revision writes it again', async () => {
+  const polls: Record<string, PollView> = { P1: samplePoll({ question: 'One?' }), P2: samplePoll({ question: 'Two?' }) }
+  const r = countingReader(polls)
+  const ctx = fakeCtx({ polls: r.reader })
   const first = await invoke(getAllPollData, get('/get-all-poll-data'), ctx)
-  await invoke(getAllPollData, get('/get-all-poll-data'), ctx)
-  assert.is(stringified, 2, 'two polls, stringified once')
-  assert.equal(first.body.polls.P1.question, 'One?')
-  polls.P2 = view('Two, changed?')
+  const second = await invoke(getAllPollData, get('/get-all-poll-data'), ctx)
+  assert.is(r.calls, 1, 'the second request is served from the kept body')
+  assert.equal(second.body, first.body)
+  assert.equal(first.body, { success: true, polls })
+  polls.P2 = samplePoll({ question: 'Two, changed?' })
+  r.revision++
   const third = await invoke(getAllPollData, get('/get-all-poll-data'), ctx)
-  assert.is(stringified, 4)
+  assert.is(r.calls, 2)
   assert.equal(third.body.polls.P2.question, 'Two, changed?')
+})
+
+cached('a body over 4 MB is streamed as the client reads it, and not kept', async () => {
+  const voters: Record<string, string[]> = {}
+  for (let v = 0; v < 200; v++) voters[`1555${String(v).padStart(7, '0')}@s.whatsapp.net`] = ['a'.repeat(64), 'b'.repeat(64)]
+  const polls: Record<string, PollView> = {}
+  for (let i = 0; i < 300; i++) polls[`3EB0${i}`] = samplePoll({ question: `Q${i}?`, voters })
+  const r = countingReader(polls)
+  const ctx = fakeCtx({ polls: r.reader })
+  const res = await createRouter([{ method: 'GET', path: '/get-all-poll-data', handler: getAllPollData }], ctx)(get('/get-all-poll-data'))
+  assert.is(res.status, 200)
+  assert.ok(r.piecesRead < 300, `only what was written before streaming began (${r.piecesRead} of 300 polls)`)
+  const text = await res.text()
+  assert.ok(text.length > 4 << 20, `${text.length} bytes`)
+  assert.is(text, JSON.stringify({ success: true, polls }))
+  assert.is(r.piecesRead, 300)
+  await invoke(getAllPollData, get('/get-all-poll-data'), ctx)
+  assert.is(r.calls, 2, 'not kept: written again')
 })
 cached.run()

@@ -65,6 +65,33 @@ polls('preparePoll refuses duplicate options', async () => {
     .then(() => assert.unreachable('must refuse'), (err: Error) => assert.match(err.message, /unique/))
 })
 
+polls('allJson joins into JSON.stringify(all()); the revision moves exactly when what all() shows does', async () => {
+  const { engine } = await rig()
+  const text = () => [...engine.allJson()].join('')
+  assert.is(text(), '{}')
+  const r0 = engine.revision()
+  const { id: id1, secret: s1 } = await engine.preparePoll({ chatId: 'x@g.us', question: 'Q "one"', options: ['Red', 'Blue'], selectableCount: 0 })
+  assert.is(engine.revision(), r0, 'a poll being sent is not shown')
+  await engine.markSent(id1)
+  const r1 = engine.revision()
+  assert.ok(r1 !== r0, 'shown now')
+  const p2 = await sentPoll(engine)
+  const r2 = engine.revision()
+  assert.ok(r2 !== r1)
+  const v = vote({ id: id1, secret: s1, chatId: 'x@g.us' }, alice, { choose: ['Red'], ts: 1000 })
+  await engine.ingestVote(v)
+  const r3 = engine.revision()
+  assert.ok(r3 !== r2, 'a counted vote')
+  await engine.ingestVote(v)
+  assert.is(engine.revision(), r3, 'the same vote again changes nothing')
+  await engine.ingestVote(vote({ id: id1, secret: s1, chatId: 'x@g.us' }, alice, { choose: ['Red'], ts: 2000 }))
+  assert.is(engine.revision(), r3, 'a newer vote with the same choice shows nothing new')
+  await engine.ingestVote(vote(p2, bob, { choose: ['Green', 'Red'], ts: 1000 }))
+  assert.ok(engine.revision() !== r3)
+  assert.is(text(), JSON.stringify(engine.all()))
+  assert.equal(JSON.parse(text())[id1].voters, { [alice.pn]: [H.Red] })
+})
+
 polls.run()
 
 // --- tally rules
