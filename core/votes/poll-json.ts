@@ -1,3 +1,4 @@
+import { forEachSelection } from './ballot-table.ts'
 import { pollView } from './tally.ts'
 import type { PollShape, Tally } from './tally.ts'
 
@@ -18,14 +19,14 @@ export function pollJson(p: PollShape, t: Pick<Tally, 'counts' | 'current'>): st
   let voters = ''
   let odd = false
   const selections = new Map<readonly number[], string>()
-  t.current.forEach((b, voter) => {
-    if (!b.sel.length || odd) return
+  forEachSelection(t.current, (voter, sel, shown) => {
+    if (!sel.length || odd) return
     // An object orders index-like keys first and takes "__proto__" as its prototype: such a key
     // (never a JID) goes the long way, so the text stays what JSON.stringify of the view gives.
     if (voter === '__proto__' || isIndexLike(voter)) { odd = true; return }
-    let sel = selections.get(b.sel)
-    if (sel === undefined) selections.set(b.sel, (sel = JSON.stringify(b.shown ?? b.sel.map((i) => p.hashes[i]))))
-    voters += (voters ? ',' : '') + JSON.stringify(voter) + ':' + sel
+    let text = selections.get(sel)
+    if (text === undefined) selections.set(sel, (text = JSON.stringify(shown ?? sel.map((i) => p.hashes[i]))))
+    voters += (voters ? ',' : '') + JSON.stringify(voter) + ':' + text
   })
   if (odd) return JSON.stringify(pollView(p, t))
   return `{"question":${JSON.stringify(p.question)},"options":${JSON.stringify(p.options)},"optionHashes":${JSON.stringify(optionHashes)},`

@@ -5,7 +5,8 @@ import type { DecryptablePoll } from './decrypt.ts'
 import { createPendingIndex } from './pending.ts'
 import { createSightings } from './sightings.ts'
 import type { PendingLimits, PendingRow } from './pending.ts'
-import { createTally, pollView } from './tally.ts'
+import { CHANGED, COUNTED, createTally, pollView } from './tally.ts'
+import { tieBreak } from './tie-break.ts'
 import type { Ballot, PollShape, Tally } from './tally.ts'
 
 /** A poll in memory: its record, how to decrypt its votes, and its current tally. */
@@ -165,6 +166,12 @@ export function createVoteState(limits: PendingLimits = {}) {
       const sel = selFrom(p, selected)
       return { ts, hash, sel, shown: sel.map((i) => p.hashes[i]!) }
     }
+    const c = choiceOf(p, mask)
+    return { ts, hash, sel: c.sel, shown: c.shown }
+  }
+
+  /** The poll's one shared selection for `mask` (its options' indices and hashes). */
+  function choiceOf(p: PollState, mask: number): { sel: number[]; shown: string[] } {
     let c = p.choices.get(mask)
     if (!c) {
       const sel: number[] = []
@@ -172,7 +179,7 @@ export function createVoteState(limits: PendingLimits = {}) {
       c = { sel, shown: sel.map((i) => p.hashes[i]!) }
       p.choices.set(mask, c)
     }
-    return { ts, hash, sel: c.sel, shown: c.shown }
+    return c
   }
 
   /** Counts one decrypted vote; true when the poll as shown changed. */
@@ -189,6 +196,20 @@ export function createVoteState(limits: PendingLimits = {}) {
   function dropView(p: PollState): void {
     p.view = undefined
     if (p.listed) revision++
+  }
+
+  /**
+   * count() for a row of a start, without a Ballot object or its tie-break string: `hash` is the
+   * row's payload hash, `mask` or `selected` its selection as the journal holds them.
+   */
+  function countRow(p: PollState, voterKey: string, ts: number, hash: string, mask: number | null, selected: string | null): void {
+    const key = intern(canonical(voterKey))
+    const c = mask === null ? undefined : choiceOf(p, mask)
+    const sel = c ? c.sel : selFrom(p, selected)
+    const outcome = p.tally.applyRow(key, ts, hash, sel, c ? c.shown : sel.map((i) => p.hashes[i]!))
+    if (isLid(key)) addTo(lidVoters, key, p.id)
+    if (outcome & COUNTED && watchers.size) told(p.id, key, p.tally.current.get(key))
+    if (outcome & CHANGED) dropView(p)
   }
 
   function addRow(pollId: string, seq: number): void {
@@ -254,7 +275,7 @@ export function createVoteState(limits: PendingLimits = {}) {
           if (state !== 'dup') dedup.stage(hash, seq)
           if (state === 'ok') {
             counts.ok++
-            if (p && voterKey) count(p, voterKey, ballot(p, senderTs, hash, mask, selected))
+            if (p && voterKey) countRow(p, voterKey, senderTs, hash, mask, selected)
           } else if (state === 'dup') counts.dup++
           else if (state === 'rejected') counts.rejected++
         }
@@ -327,17 +348,6 @@ export type VoteState = ReturnType<typeof createVoteState>
 /** The first and last journal number of a poll's rows (others' rows may lie between). */
 export interface RowSpan { from: number; to: number }
 
-/**
- * A payload hash as a ballot keeps it for the tie-break: payloadHash's 32 lowercase hex digits
- * become the 16 bytes they spell, one character each, which compare in the same order (and,
- * unlike a slice of the store's scan text, keep nothing else alive). Anything else is kept as is.
- */
-export function tieBreak(hash: string): string {
-  if (hash.length !== 32 || !HEX32.test(hash)) return hash
-  return Buffer.from(hash, 'hex').toString('latin1')
-}
-
-const HEX32 = /^[0-9a-f]{32}$/
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   let set = m.get(k)
   if (!set) m.set(k, (set = new Set()))

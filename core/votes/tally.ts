@@ -1,4 +1,5 @@
 import type { PollView, VoteStatus } from '../../contract/polls.ts'
+import { BallotTable, forEachSelection } from './ballot-table.ts'
 
 /** One decrypted, valid vote as the tally sees it. */
 export interface Ballot {
@@ -34,6 +35,11 @@ export interface Tally {
    */
   apply(voter: string, b: Ballot): { counted: boolean; changed: boolean }
   /**
+   * apply() without a Ballot object, for the rows of a start: `hash` as the journal holds it
+   * (BallotTable.newer). Returns 0 (not counted), COUNTED, or COUNTED | CHANGED.
+   */
+  applyRow(voter: string, ts: number, hash: string, sel: readonly number[], shown?: string[]): number
+  /**
    * Joins two voter keys of one person (a LID and its PN, once the mapping is known). Each key
    * holds the newest ballot under it, so the person's current ballot is the newer of the two.
    */
@@ -60,28 +66,37 @@ interface Mark extends TallyMark {
   next?: Mark
 }
 
+export const COUNTED = 1
+export const CHANGED = 2
+const OUTCOME = [{ counted: false, changed: false }, { counted: true, changed: false }, undefined, { counted: true, changed: true }]
+
 export function createTally(optionCount: number): Tally {
   const counts = new Array<number>(optionCount).fill(0)
-  const current = new Map<string, Ballot>()
+  const current = new BallotTable()
   // Only the newest mark is held here; older ones live as long as someone holds them (each
   // reaches the newer ones through `next`), so unread views cost nothing once dropped.
   let head: Mark | undefined
   const touch = (voter: string) => {
     if (head && !head.before.has(voter)) head.before.set(voter, current.get(voter))
   }
+  function applyRow(voter: string, ts: number, hash: string, sel: readonly number[], shown?: string[]): number {
+    const s = current.slot(voter)
+    if (s !== undefined && !current.newer(ts, hash, s)) return 0
+    const prev = s === undefined ? undefined : current.sel(s)
+    touch(voter)
+    current.setFields(voter, ts, hash, sel, shown)
+    if (prev) for (const i of prev) counts[i]!--
+    for (const i of sel) counts[i]!++
+    // A first vote that retracts (nothing to take back) shows nothing either.
+    return (prev ? !sameSelection(prev, sel) : sel.length > 0) ? COUNTED | CHANGED : COUNTED
+  }
   return {
     counts,
     current,
     apply(voter, b) {
-      const prev = current.get(voter)
-      if (prev && !supersedes(b, prev)) return { counted: false, changed: false }
-      touch(voter)
-      current.set(voter, b)
-      if (prev) for (const i of prev.sel) counts[i]!--
-      for (const i of b.sel) counts[i]!++
-      // A first vote that retracts (nothing to take back) shows nothing either.
-      return { counted: true, changed: prev ? !sameSelection(prev.sel, b.sel) : b.sel.length > 0 }
+      return OUTCOME[applyRow(voter, b.ts, b.hash, b.sel, b.shown)]!
     },
+    applyRow,
     merge(from, into) {
       const moved = current.get(from)
       if (!moved) return { changed: false }
@@ -173,10 +188,10 @@ export function pollView(p: PollShape, t: Pick<Tally, 'counts' | 'current'>): Po
     results[text] = t.counts[i]
   })
   const voters: Record<string, string[]> = {}
-  // forEach, not for..of with [key, value]: this runs for every voter of every changed poll
-  // after every batch, and the entry arrays cost half the time.
-  t.current.forEach((b, voter) => {
-    if (b.sel.length) voters[voter] = b.shown ?? b.sel.map((i) => p.hashes[i])
+  // A callback per voter, not for..of with [key, value]: this runs for every voter of every
+  // changed poll after every batch, and entry arrays (or ballots read back) cost half the time.
+  forEachSelection(t.current, (voter, sel, shown) => {
+    if (sel.length) voters[voter] = shown ?? sel.map((i) => p.hashes[i]!)
   })
   return {
     question: p.question,

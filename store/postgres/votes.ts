@@ -140,10 +140,10 @@ export function createPgJournal(pool: Pool, schema: string, account: string, hea
         const [got] = await arrays<[number, number | null, string | null]>(pool, `SELECT count(*)::int, max(seq), string_agg(seq || chr(31)
             || ${scanText.postgres('poll_id')} || chr(31) || payload_hash || chr(31) || left(state, 1) || chr(31) || coalesce(${scanText.postgres('voter_key')}, '-') || chr(31)
             || sender_ts || chr(31) || coalesce(sel_mask::text, CASE WHEN state = 'ok' THEN 's' || selected END, '-'), chr(31) ORDER BY seq)
-          FROM (SELECT * FROM ${V} WHERE account = $1 AND seq > $2 ORDER BY seq LIMIT $3) j`, [account, after, SCAN_CHUNK])
+          FROM (SELECT * FROM ${V} WHERE account = $1 AND seq > $2 ORDER BY seq LIMIT $3) j`, [account, after, SCAN_CHUNK.postgres])
         const [n, last, packed] = got!
         if (!n || last === null || packed === null) return
-        yield unpackScan(packed)
+        yield* unpackScan(packed)
         after = Number(last)
       }
     },

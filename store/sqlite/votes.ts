@@ -128,9 +128,9 @@ export function createSqliteJournal(db: Db, account: string, health: WriteReport
       // rows are read either way: nothing awaits inside a transaction (tx() is synchronous).
       const scan = (scanOnReader ??= readerOf(db)?.prepare(SCAN_SQL)) ?? st.scan
       for (let after = 0; ;) {
-        const [n, last, packed] = scan.raw(true).get([account, after, SCAN_CHUNK]) as [number, number | null, string | null]
+        const [n, last, packed] = scan.raw(true).get([account, after, SCAN_CHUNK.sqlite]) as [number, number | null, string | null]
         if (!n || last === null || packed === null) return
-        yield unpackScan(packed)
+        yield* unpackScan(packed)
         after = last
       }
     },

@@ -22,8 +22,9 @@ GET('empty store gives an empty object', async () => {
 GET.run()
 
 /** A poll reader that counts how much of its JSON was asked for; `revision` is set by the test. */
-function countingReader(polls: Record<string, PollView>) {
-  const r = {
+interface Counting { revision: number; calls: number; piecesRead: number; reader: PollReader }
+function countingReader(polls: Record<string, PollView>): Counting {
+  const r: Counting = {
     revision: 1,
     calls: 0,
     piecesRead: 0,

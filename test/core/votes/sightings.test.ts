@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createSightings } from '../../../core/votes/sightings.ts'
-import { tieBreak } from '../../../core/votes/state.ts'
+import { tieBreak } from '../../../core/votes/tie-break.ts'
 import { supersedes } from '../../../core/votes/tally.ts'
 
 /** payloadHash's form: 32 lowercase hex digits. */

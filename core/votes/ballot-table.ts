@@ -1,0 +1,201 @@
+import type { Ballot } from './tally.ts'
+import { nibble, tieBreak } from './tie-break.ts'
+
+/** Bytes of one voter's record: sender timestamp (f64), choice (i32), tie kind (i32), tie (16 bytes). */
+const RECORD = 32
+const TIE_BYTES = 1
+const TIE_OTHER = 0
+
+/**
+ * One poll's current ballots, a fixed 32-byte record per voter in one buffer, read back as
+ * Ballot objects when asked. A ballot object per voter (with its boxed timestamp and tie-break
+ * string) cost ≈ 105 B of heap and three objects for the collector to trace, for every current
+ * voter of every poll; a record costs 32 B and none. The selection is an index into the poll's
+ * few distinct choices, whose arrays every ballot read back shares.
+ *
+ * A Map in every other respect (ReadonlyMap: voters in the order they first voted, a key set
+ * again keeps its place), so the tally's readers are unchanged.
+ */
+export class BallotTable implements ReadonlyMap<string, Ballot> {
+  private readonly slots = new Map<string, number>()
+  private f64 = new Float64Array(0)
+  private i32 = new Int32Array(0)
+  private u8 = new Uint8Array(0)
+  private used = 0
+  private readonly free: number[] = []
+  private readonly choices: Array<{ sel: readonly number[]; shown?: string[] }> = []
+  private readonly choiceOf = new Map<readonly number[], number>()
+  private readonly choiceByText = new Map<string, number>()
+  /** ties that are not 16 one-byte characters (tieBreak's form of a payload hash), by slot */
+  private other?: Map<number, string>
+
+  get size(): number { return this.slots.size }
+  has(voter: string): boolean { return this.slots.has(voter) }
+  get(voter: string): Ballot | undefined {
+    const s = this.slots.get(voter)
+    return s === undefined ? undefined : this.read(s)
+  }
+
+  /** The record number of `voter`'s ballot, if any: for the reads below without a Ballot object. */
+  slot(voter: string): number | undefined { return this.slots.get(voter) }
+  /** The selection of the ballot in record `s`. */
+  sel(s: number): readonly number[] { return this.choices[this.i32[s * 8 + 2]!]!.sel }
+  /** Whether `b` supersedes the ballot in record `s` (tally.ts supersedes, without reading it back). */
+  beats(b: Ballot, s: number): boolean { return this.newer(b.ts, b.hash, s) }
+
+  /**
+   * Whether a ballot of sender time `ts` and tie-break `hash` supersedes the one in record `s`.
+   * `hash` may be a payload hash as the journal has it (32 hex digits) or as tieBreak made it.
+   */
+  newer(ts: number, hash: string, s: number): boolean {
+    const was = this.f64[s * 4]!
+    if (ts !== was) return ts > was
+    if (this.i32[s * 8 + 3] === TIE_BYTES) {
+      const u8 = this.u8, o = s * RECORD + 16
+      if (hash.length === 16) {
+        for (let i = 0; i < 16; i++) {
+          const c = hash.charCodeAt(i), d = u8[o + i]!
+          if (c !== d) return c > d
+        }
+        return false
+      }
+      if (isHex32(hash)) {
+        for (let i = 0; i < 16; i++) {
+          const c = (nibble(hash.charCodeAt(2 * i)) << 4) | nibble(hash.charCodeAt(2 * i + 1)), d = u8[o + i]!
+          if (c !== d) return c > d
+        }
+        return false
+      }
+    }
+    return tieBreak(hash) > this.tie(s)
+  }
+
+  set(voter: string, b: Ballot): this {
+    this.setFields(voter, b.ts, b.hash, b.sel, b.shown)
+    return this
+  }
+
+  /** set() without a Ballot object: `hash` as newer() takes it. */
+  setFields(voter: string, ts: number, hash: string, sel: readonly number[], shown?: string[]): void {
+    let s = this.slots.get(voter)
+    if (s === undefined) this.slots.set(voter, (s = this.alloc()))
+    this.f64[s * 4] = ts
+    this.i32[s * 8 + 2] = this.choice(sel, shown)
+    const u8 = this.u8, o = s * RECORD + 16
+    if (hash.length === 16 && oneByte(hash)) {
+      for (let i = 0; i < 16; i++) u8[o + i] = hash.charCodeAt(i)
+    } else if (!writeHex32(hash, u8, o)) {
+      this.i32[s * 8 + 3] = TIE_OTHER
+      ;(this.other ??= new Map()).set(s, hash)
+      return
+    }
+    this.i32[s * 8 + 3] = TIE_BYTES
+    this.other?.delete(s)
+  }
+
+  delete(voter: string): boolean {
+    const s = this.slots.get(voter)
+    if (s === undefined) return false
+    this.slots.delete(voter)
+    this.other?.delete(s)
+    this.free.push(s)
+    return true
+  }
+
+  /** Each voter with its selection (and the selection's hashes, when known): forEach without a Ballot object per voter. */
+  forEachSelection(fn: (voter: string, sel: readonly number[], shown: string[] | undefined) => void): void {
+    this.slots.forEach((s, voter) => {
+      const c = this.choices[this.i32[s * 8 + 2]!]!
+      fn(voter, c.sel, c.shown)
+    })
+  }
+
+  forEach(fn: (b: Ballot, voter: string, map: ReadonlyMap<string, Ballot>) => void, thisArg?: unknown): void {
+    this.slots.forEach((s, voter) => fn.call(thisArg, this.read(s), voter, this))
+  }
+  *entries(): MapIterator<[string, Ballot]> { for (const [voter, s] of this.slots) yield [voter, this.read(s)] }
+  keys(): MapIterator<string> { return this.slots.keys() }
+  *values(): MapIterator<Ballot> { for (const s of this.slots.values()) yield this.read(s) }
+  [Symbol.iterator](): MapIterator<[string, Ballot]> { return this.entries() }
+
+  private alloc(): number {
+    const reused = this.free.pop()
+    if (reused !== undefined) return reused
+    if (this.used * RECORD === this.u8.length) {
+      // Small polls stay small; a big one grows by half, not double (less slack kept per poll).
+      const bytes = Math.max(4 * RECORD, Math.ceil((this.used * 3) / 2) * RECORD)
+      const buf = new ArrayBuffer(bytes)
+      new Uint8Array(buf).set(this.u8)
+      this.f64 = new Float64Array(buf)
+      this.i32 = new Int32Array(buf)
+      this.u8 = new Uint8Array(buf)
+    }
+    return this.used++
+  }
+
+  private choice(sel: readonly number[], shown: string[] | undefined): number {
+    let c = this.choiceOf.get(sel)
+    if (c !== undefined) {
+      if (shown) this.choices[c]!.shown ??= shown
+      return c
+    }
+    // A selection array not seen yet: most are the poll's shared ones (state.ts ballot()), others
+    // (polls of more than 31 options) are new arrays with a selection already listed.
+    const text = sel.join()
+    c = this.choiceByText.get(text)
+    if (c === undefined) {
+      c = this.choices.push({ sel, shown }) - 1
+      this.choiceByText.set(text, c)
+    } else if (shown) this.choices[c]!.shown ??= shown
+    if (this.choiceOf.size < 64) this.choiceOf.set(sel, c)
+    return c
+  }
+
+  private tie(s: number): string {
+    if (this.i32[s * 8 + 3] !== TIE_BYTES) return this.other!.get(s)!
+    const u8 = this.u8, o = s * RECORD + 16
+    return String.fromCharCode(u8[o]!, u8[o + 1]!, u8[o + 2]!, u8[o + 3]!, u8[o + 4]!, u8[o + 5]!, u8[o + 6]!, u8[o + 7]!,
+      u8[o + 8]!, u8[o + 9]!, u8[o + 10]!, u8[o + 11]!, u8[o + 12]!, u8[o + 13]!, u8[o + 14]!, u8[o + 15]!)
+  }
+
+  private read(s: number): Ballot {
+    const c = this.choices[this.i32[s * 8 + 2]!]!
+    const b: { ts: number; hash: string; sel: readonly number[]; shown?: string[] } = { ts: this.f64[s * 4]!, hash: this.tie(s), sel: c.sel }
+    if (c.shown) b.shown = c.shown
+    return b
+  }
+}
+
+/** Each voter of `ballots` with its selection, without reading whole ballots back from a table. */
+export function forEachSelection(ballots: ReadonlyMap<string, Ballot>, fn: (voter: string, sel: readonly number[], shown: string[] | undefined) => void): void {
+  if (ballots instanceof BallotTable) ballots.forEachSelection(fn)
+  else ballots.forEach((b, voter) => fn(voter, b.sel, b.shown))
+}
+
+function isHex32(s: string): boolean {
+  if (s.length !== 32) return false
+  for (let i = 0; i < 32; i++) if (nibble(s.charCodeAt(i)) < 0) return false
+  return true
+}
+
+/** 32 lowercase hex digits written as the 16 bytes they spell at `u8[o]`; false (bytes left undefined) for anything else. */
+function writeHex32(s: string, u8: Uint8Array, o: number): boolean {
+  if (s.length !== 32) return false
+  let bad = 0
+  for (let i = 0; i < 16; i++) {
+    const hi = s.charCodeAt(2 * i), lo = s.charCodeAt(2 * i + 1)
+    const h = hi < 128 ? HEX[hi]! : -1, l = lo < 128 ? HEX[lo]! : -1
+    bad |= h | l
+    u8[o + i] = (h << 4) | l
+  }
+  return bad >= 0
+}
+
+/** A lowercase hex digit's value by character code, -1 for any other code below 128. */
+const HEX = new Int8Array(128).fill(-1)
+for (let c = 0; c < 128; c++) HEX[c] = nibble(c)
+
+function oneByte(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return false
+  return true
+}

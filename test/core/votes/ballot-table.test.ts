@@ -1,0 +1,68 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { BallotTable } from '../../../core/votes/ballot-table.ts'
+import { tieBreak } from '../../../core/votes/tie-break.ts'
+import { supersedes, type Ballot } from '../../../core/votes/tally.ts'
+
+function rng(seed: number) {
+  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+}
+const hex = (r: () => number) => Array.from({ length: 32 }, () => '0123456789abcdef'[Math.floor(r() * 16)]).join('')
+
+const table = suite('BallotTable')
+
+table('behaves as a Map of ballots under 20,000 random sets and deletes (order, reads, size)', () => {
+  const r = rng(5)
+  const sels = [[], [0], [1], [0, 2], [1, 2, 3]]
+  const shared = sels.map((sel) => ({ sel, shown: sel.map((i) => `h${i}`) }))
+  const t = new BallotTable()
+  const m = new Map<string, Ballot>()
+  for (let n = 0; n < 20_000; n++) {
+    const voter = `v${Math.floor(r() * 300)}`
+    if (r() < 0.1) { assert.is(t.delete(voter), m.delete(voter)); continue }
+    const c = shared[Math.floor(r() * shared.length)]!
+    // Ties as the engine keeps them (16 one-byte characters), and anything else.
+    const hash = r() < 0.8 ? tieBreak(hex(r)) : r() < 0.5 ? `other-${n}` : '\u0100'.repeat(16)
+    const b: Ballot = r() < 0.5 ? { ts: Math.floor(r() * 1e13), hash, sel: c.sel, shown: c.shown } : { ts: Math.floor(r() * 1e13), hash, sel: [...c.sel] }
+    t.set(voter, b)
+    m.set(voter, b)
+  }
+  assert.is(t.size, m.size)
+  const norm = (b: Ballot) => ({ ts: b.ts, hash: b.hash, sel: [...b.sel], shown: b.shown ?? b.sel.map((i) => `h${i}`) })
+  assert.equal([...t.keys()], [...m.keys()], 'voters in the order they first voted')
+  assert.equal([...t].map(([v, b]) => [v, norm(b)]), [...m].map(([v, b]) => [v, norm(b)]))
+  const seen: string[] = []
+  t.forEach((b, v) => { seen.push(v); assert.equal(norm(b), norm(m.get(v)!)) })
+  assert.equal(seen, [...m.keys()])
+  for (const v of ['v1', 'v299', 'nobody']) {
+    assert.is(t.has(v), m.has(v))
+    assert.equal(t.get(v) && norm(t.get(v)!), m.get(v) && norm(m.get(v)!))
+  }
+})
+
+table('beats(b, record) is supersedes(b, the ballot in it), whatever the ties', () => {
+  const r = rng(9)
+  const t = new BallotTable()
+  const ties = () => (r() < 0.7 ? tieBreak(hex(r)) : r() < 0.5 ? `x${Math.floor(r() * 4)}` : '\u0101'.repeat(15) + String.fromCharCode(Math.floor(r() * 300)))
+  for (let n = 0; n < 20_000; n++) {
+    const a: Ballot = { ts: Math.floor(r() * 3), hash: ties(), sel: [] }
+    const b: Ballot = { ts: Math.floor(r() * 3), hash: r() < 0.2 ? a.hash : ties(), sel: [0] }
+    t.set('v', a)
+    assert.is(t.beats(b, t.slot('v')!), supersedes(b, a), `${JSON.stringify(b)} over ${JSON.stringify(a)}`)
+    assert.equal(t.sel(t.slot('v')!), [])
+  }
+})
+
+table('a voter removed leaves its record to the next one; the table grows as voters come', () => {
+  const t = new BallotTable()
+  for (let i = 0; i < 1000; i++) t.set(`v${i}`, { ts: i, hash: tieBreak(i.toString(16).padStart(32, '0')), sel: [i % 3] })
+  const s = t.slot('v500')!
+  t.delete('v500')
+  t.set('new', { ts: 1, hash: 'h', sel: [] })
+  assert.is(t.slot('new'), s)
+  for (let i = 0; i < 1000; i++) if (i !== 500) assert.is(t.get(`v${i}`)!.ts, i)
+  assert.is(t.get('new')!.hash, 'h')
+  assert.is(t.size, 1000)
+})
+
+table.run()
