@@ -1,43 +1,77 @@
 import type { Ballot } from './tally.ts'
 import { nibble, tieBreak } from './tie-break.ts'
 
-/** Bytes of one voter's record: sender timestamp (f64), choice (i32), tie kind (i32), tie (16 bytes). */
+/** Bytes of one voter's record: sender timestamp (f64), choice (i32), voter (i32), tie (16 bytes). */
 const RECORD = 32
-const TIE_BYTES = 1
-const TIE_OTHER = 0
+/** a record's voter once it left the table (a LID merged into its PN): the record stays a hole */
+const GONE = -1
+
+/**
+ * Voter keys as small numbers, one per person for every poll's table of an engine: a table keeps
+ * a voter's number in its record and finds it through an index of numbers, instead of a Map per
+ * poll (≈ 45 B a voter, 3.6 KB for a poll of 100).
+ */
+export class VoterIds {
+  private readonly ids = new Map<string, number>()
+  private readonly keys: string[] = []
+  /** The number of `key`, given now if it had none; `key` is kept as the one copy (see keyOf). */
+  id(key: string): number {
+    let id = this.ids.get(key)
+    if (id === undefined) {
+      id = this.keys.push(key) - 1
+      this.ids.set(key, id)
+    }
+    return id
+  }
+  find(key: string): number | undefined { return this.ids.get(key) }
+  keyOf(id: number): string { return this.keys[id]! }
+}
 
 /**
  * One poll's current ballots, a fixed 32-byte record per voter in one buffer, read back as
  * Ballot objects when asked. A ballot object per voter (with its boxed timestamp and tie-break
- * string) cost ≈ 105 B of heap and three objects for the collector to trace, for every current
- * voter of every poll; a record costs 32 B and none. The selection is an index into the poll's
- * few distinct choices, whose arrays every ballot read back shares.
+ * string) and a Map entry cost ≈ 150 B of heap and three objects for the collector to trace, for
+ * every current voter of every poll; a record and its index entry cost ≈ 45 B and none. The
+ * selection is an index into the poll's few distinct choices, whose arrays every ballot read
+ * back shares.
  *
  * A Map in every other respect (ReadonlyMap: voters in the order they first voted, a key set
- * again keeps its place), so the tally's readers are unchanged.
+ * again keeps its place, one deleted and set again comes last), so the tally's readers are
+ * unchanged.
  */
 export class BallotTable implements ReadonlyMap<string, Ballot> {
-  private readonly slots = new Map<string, number>()
   private f64 = new Float64Array(0)
   private i32 = new Int32Array(0)
   private u8 = new Uint8Array(0)
+  /** records handed out, in the order voters came (holes included) */
   private used = 0
-  private readonly free: number[] = []
+  private live = 0
+  /** open addressing: record number + 1 by voter number; 0 empty, -1 a removed entry */
+  private index = new Int32Array(8)
+  private shift = 29
+  private removed = 0
   private readonly choices: Array<{ sel: readonly number[]; shown?: string[] }> = []
   private readonly choiceOf = new Map<readonly number[], number>()
   private readonly choiceByText = new Map<string, number>()
-  /** ties that are not 16 one-byte characters (tieBreak's form of a payload hash), by slot */
+  /** ties that are not 16 one-byte characters (tieBreak's form of a payload hash), by record */
   private other?: Map<number, string>
 
-  get size(): number { return this.slots.size }
-  has(voter: string): boolean { return this.slots.has(voter) }
+  constructor(private readonly ids: VoterIds = new VoterIds()) {}
+
+  get size(): number { return this.live }
+  has(voter: string): boolean { return this.slot(voter) !== undefined }
   get(voter: string): Ballot | undefined {
-    const s = this.slots.get(voter)
+    const s = this.slot(voter)
     return s === undefined ? undefined : this.read(s)
   }
 
   /** The record number of `voter`'s ballot, if any: for the reads below without a Ballot object. */
-  slot(voter: string): number | undefined { return this.slots.get(voter) }
+  slot(voter: string): number | undefined {
+    const id = this.ids.find(voter)
+    if (id === undefined) return undefined
+    const at = this.find(id)
+    return at < 0 ? undefined : this.index[at]! - 1
+  }
   /** The selection of the ballot in record `s`. */
   sel(s: number): readonly number[] { return this.choices[this.i32[s * 8 + 2]!]!.sel }
   /** Whether `b` supersedes the ballot in record `s` (tally.ts supersedes, without reading it back). */
@@ -50,7 +84,7 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
   newer(ts: number, hash: string, s: number): boolean {
     const was = this.f64[s * 4]!
     if (ts !== was) return ts > was
-    if (this.i32[s * 8 + 3] === TIE_BYTES) {
+    if (!this.other?.has(s)) {
       const u8 = this.u8, o = s * RECORD + 16
       if (hash.length === 16) {
         for (let i = 0; i < 16; i++) {
@@ -77,60 +111,121 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
 
   /** set() without a Ballot object: `hash` as newer() takes it. */
   setFields(voter: string, ts: number, hash: string, sel: readonly number[], shown?: string[]): void {
-    let s = this.slots.get(voter)
-    if (s === undefined) this.slots.set(voter, (s = this.alloc()))
+    const id = this.ids.id(voter)
+    const at = this.find(id)
+    let s: number
+    if (at >= 0) s = this.index[at]! - 1
+    else {
+      s = this.alloc()
+      this.put(id, s)
+      this.i32[s * 8 + 3] = id
+    }
     this.f64[s * 4] = ts
     this.i32[s * 8 + 2] = this.choice(sel, shown)
     const u8 = this.u8, o = s * RECORD + 16
     if (hash.length === 16 && oneByte(hash)) {
       for (let i = 0; i < 16; i++) u8[o + i] = hash.charCodeAt(i)
     } else if (!writeHex32(hash, u8, o)) {
-      this.i32[s * 8 + 3] = TIE_OTHER
       ;(this.other ??= new Map()).set(s, hash)
       return
     }
-    this.i32[s * 8 + 3] = TIE_BYTES
     this.other?.delete(s)
   }
 
   delete(voter: string): boolean {
-    const s = this.slots.get(voter)
-    if (s === undefined) return false
-    this.slots.delete(voter)
+    const id = this.ids.find(voter)
+    const at = id === undefined ? -1 : this.find(id)
+    if (at < 0) return false
+    const s = this.index[at]! - 1
+    this.index[at] = -1
+    this.removed++
+    this.live--
+    this.i32[s * 8 + 3] = GONE
     this.other?.delete(s)
-    this.free.push(s)
     return true
   }
 
   /** Each voter with its selection (and the selection's hashes, when known): forEach without a Ballot object per voter. */
   forEachSelection(fn: (voter: string, sel: readonly number[], shown: string[] | undefined) => void): void {
-    this.slots.forEach((s, voter) => {
-      const c = this.choices[this.i32[s * 8 + 2]!]!
-      fn(voter, c.sel, c.shown)
-    })
+    const i32 = this.i32
+    for (let s = 0; s < this.used; s++) {
+      const id = i32[s * 8 + 3]!
+      if (id === GONE) continue
+      const c = this.choices[i32[s * 8 + 2]!]!
+      fn(this.ids.keyOf(id), c.sel, c.shown)
+    }
   }
 
   forEach(fn: (b: Ballot, voter: string, map: ReadonlyMap<string, Ballot>) => void, thisArg?: unknown): void {
-    this.slots.forEach((s, voter) => fn.call(thisArg, this.read(s), voter, this))
+    for (let s = 0; s < this.used; s++) {
+      const id = this.i32[s * 8 + 3]!
+      if (id !== GONE) fn.call(thisArg, this.read(s), this.ids.keyOf(id), this)
+    }
   }
-  *entries(): MapIterator<[string, Ballot]> { for (const [voter, s] of this.slots) yield [voter, this.read(s)] }
-  keys(): MapIterator<string> { return this.slots.keys() }
-  *values(): MapIterator<Ballot> { for (const s of this.slots.values()) yield this.read(s) }
+  *entries(): MapIterator<[string, Ballot]> {
+    for (let s = 0; s < this.used; s++) {
+      const id = this.i32[s * 8 + 3]!
+      if (id !== GONE) yield [this.ids.keyOf(id), this.read(s)]
+    }
+  }
+  *keys(): MapIterator<string> { for (const [voter] of this.entries()) yield voter }
+  *values(): MapIterator<Ballot> { for (const [, b] of this.entries()) yield b }
   [Symbol.iterator](): MapIterator<[string, Ballot]> { return this.entries() }
 
+  /** The index entry holding voter `id`, or -1. */
+  private find(id: number): number {
+    const index = this.index, i32 = this.i32, mask = index.length - 1
+    for (let at = Math.imul(id, 0x9e3779b1) >>> this.shift; ; at = (at + 1) & mask) {
+      const e = index[at]!
+      if (e === 0) return -1
+      if (e > 0 && i32[(e - 1) * 8 + 3] === id) return at
+    }
+  }
+
+  /** Indexes record `s` under voter `id` (not in the index yet). */
+  private put(id: number, s: number): void {
+    if ((this.live + this.removed + 1) * 4 > this.index.length * 3) this.reindex()
+    const index = this.index, mask = index.length - 1
+    let at = Math.imul(id, 0x9e3779b1) >>> this.shift
+    while (index[at]! > 0) at = (at + 1) & mask
+    if (index[at] === -1) this.removed--
+    index[at] = s + 1
+    this.live++
+  }
+
+  /** A new index for the live records, at most 3/4 full: removed entries go. */
+  private reindex(): void {
+    let size = 8
+    while (size * 3 < (this.live + 1) * 4) size *= 2
+    this.index = new Int32Array(size)
+    this.shift = 32 - Math.log2(size)
+    this.removed = 0
+    const mask = size - 1
+    for (let s = 0; s < this.used; s++) {
+      const id = this.i32[s * 8 + 3]!
+      if (id === GONE) continue
+      let at = Math.imul(id, 0x9e3779b1) >>> this.shift
+      while (this.index[at] !== 0) at = (at + 1) & mask
+      this.index[at] = s + 1
+    }
+  }
+
   private alloc(): number {
-    const reused = this.free.pop()
-    if (reused !== undefined) return reused
     if (this.used * RECORD === this.u8.length) {
       // Small polls stay small; a big one grows by half, not double (less slack kept per poll).
-      const bytes = Math.max(4 * RECORD, Math.ceil((this.used * 3) / 2) * RECORD)
-      const buf = new ArrayBuffer(bytes)
-      new Uint8Array(buf).set(this.u8)
-      this.f64 = new Float64Array(buf)
-      this.i32 = new Int32Array(buf)
-      this.u8 = new Uint8Array(buf)
+      this.resize(Math.max(4 * RECORD, Math.ceil((this.used * 3) / 2) * RECORD))
     }
+    // A hole until put() has indexed it (a reindex on the way must not list it yet).
+    this.i32[this.used * 8 + 3] = GONE
     return this.used++
+  }
+
+  private resize(bytes: number): void {
+    const buf = new ArrayBuffer(bytes)
+    new Uint8Array(buf).set(this.u8.subarray(0, Math.min(bytes, this.u8.length)))
+    this.f64 = new Float64Array(buf)
+    this.i32 = new Int32Array(buf)
+    this.u8 = new Uint8Array(buf)
   }
 
   private choice(sel: readonly number[], shown: string[] | undefined): number {
@@ -152,7 +247,8 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
   }
 
   private tie(s: number): string {
-    if (this.i32[s * 8 + 3] !== TIE_BYTES) return this.other!.get(s)!
+    const other = this.other?.get(s)
+    if (other !== undefined) return other
     const u8 = this.u8, o = s * RECORD + 16
     return String.fromCharCode(u8[o]!, u8[o + 1]!, u8[o + 2]!, u8[o + 3]!, u8[o + 4]!, u8[o + 5]!, u8[o + 6]!, u8[o + 7]!,
       u8[o + 8]!, u8[o + 9]!, u8[o + 10]!, u8[o + 11]!, u8[o + 12]!, u8[o + 13]!, u8[o + 14]!, u8[o + 15]!)

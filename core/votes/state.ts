@@ -7,6 +7,7 @@ import { createSightings } from './sightings.ts'
 import type { PendingLimits, PendingRow } from './pending.ts'
 import { CHANGED, COUNTED, createTally, pollView } from './tally.ts'
 import { tieBreak } from './tie-break.ts'
+import { VoterIds } from './ballot-table.ts'
 import type { Ballot, PollShape, Tally } from './tally.ts'
 
 /** A poll in memory: its record, how to decrypt its votes, and its current tally. */
@@ -72,10 +73,10 @@ export function createVoteState(limits: PendingLimits = {}) {
    */
   const spans = new Map<string, RowSpan>()
   /**
-   * One string per voter key, whatever poll or row it came from: the tallies of every poll a
-   * person voted in share it, and none keeps the store's scan text alive (see intern()).
+   * One string and number per voter key, whatever poll or row it came from: the tallies of every
+   * poll a person voted in share them, and none keeps the store's scan text alive (see intern()).
    */
-  const voterKeys = new Map<string, string>()
+  let voters = new VoterIds()
   const pending = createPendingIndex(limits)
   /** LID voter key → polls where a person is counted under it (their PN was unknown) */
   const lidVoters = new Map<string, Set<string>>()
@@ -94,7 +95,7 @@ export function createVoteState(limits: PendingLimits = {}) {
       hashIndex: new Map(rec.hashes.map((h, i) => [h, i])),
       preparedHere,
       listed: false,
-      tally: createTally(rec.options.length),
+      tally: createTally(rec.options.length, voters),
       creatorHint: rec.creatorJid,
       savedCreator: rec.creatorJid,
       choices: new Map(),
@@ -113,8 +114,10 @@ export function createVoteState(limits: PendingLimits = {}) {
    * sighting of each key is copied out once (through a Buffer, which always makes a new string).
    */
   function intern(key: string): string {
-    let kept = voterKeys.get(key)
-    if (kept === undefined) voterKeys.set((kept = Buffer.from(key, 'utf8').toString('utf8')), kept)
+    const id = voters.find(key)
+    if (id !== undefined) return voters.keyOf(id)
+    const kept = Buffer.from(key, 'utf8').toString('utf8')
+    voters.id(kept)
     return kept
   }
 
@@ -251,7 +254,8 @@ export function createVoteState(limits: PendingLimits = {}) {
     preparedHere: (id: string) => boolean
   }): Promise<PendingRow[]> {
     revision++
-    for (const m of [polls, signals, spans, lidVoters, merged, voterKeys]) m.clear()
+    for (const m of [polls, signals, spans, lidVoters, merged]) m.clear()
+    voters = new VoterIds()
     dedup.clear()
     pending.clear()
     counts.ok = counts.dup = counts.rejected = 0

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { BallotTable } from '../../../core/votes/ballot-table.ts'
+import { BallotTable, VoterIds } from '../../../core/votes/ballot-table.ts'
 import { tieBreak } from '../../../core/votes/tie-break.ts'
 import { supersedes, type Ballot } from '../../../core/votes/tally.ts'
 
@@ -53,16 +53,21 @@ table('beats(b, record) is supersedes(b, the ballot in it), whatever the ties', 
   }
 })
 
-table('a voter removed leaves its record to the next one; the table grows as voters come', () => {
-  const t = new BallotTable()
-  for (let i = 0; i < 1000; i++) t.set(`v${i}`, { ts: i, hash: tieBreak(i.toString(16).padStart(32, '0')), sel: [i % 3] })
-  const s = t.slot('v500')!
-  t.delete('v500')
-  t.set('new', { ts: 1, hash: 'h', sel: [] })
-  assert.is(t.slot('new'), s)
-  for (let i = 0; i < 1000; i++) if (i !== 500) assert.is(t.get(`v${i}`)!.ts, i)
-  assert.is(t.get('new')!.hash, 'h')
-  assert.is(t.size, 1000)
+table('tables sharing voter numbers keep their own ballots; 5,000 voters grow one table and its index', () => {
+  const ids = new VoterIds()
+  const a = new BallotTable(ids), b = new BallotTable(ids)
+  for (let i = 0; i < 5000; i++) a.set(`v${i}`, { ts: i, hash: tieBreak(i.toString(16).padStart(32, '0')), sel: [i % 3] })
+  b.set('v4999', { ts: 1, hash: 'h', sel: [] })
+  b.set('only-b', { ts: 2, hash: 'h', sel: [] })
+  for (let i = 0; i < 5000; i++) assert.is(a.get(`v${i}`)!.ts, i)
+  assert.is(a.get('only-b'), undefined)
+  assert.equal([...b.keys()], ['v4999', 'only-b'])
+  assert.is(b.get('v4999')!.ts, 1)
+  for (let i = 0; i < 5000; i += 2) a.delete(`v${i}`)
+  assert.is(a.size, 2500)
+  a.set('v0', { ts: 7, hash: 'h', sel: [1] })
+  assert.equal([...a.keys()].slice(-2), ['v4999', 'v0'], 'deleted and set again: last, as in a Map')
+  assert.is(a.get('v0')!.ts, 7)
 })
 
 table.run()
