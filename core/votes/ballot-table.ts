@@ -50,7 +50,7 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
   private index = new Int32Array(8)
   private shift = 29
   private removed = 0
-  private readonly choices: Array<{ sel: readonly number[]; shown?: string[] }> = []
+  private readonly choices: Array<readonly number[]> = []
   private readonly choiceOf = new Map<readonly number[], number>()
   private readonly choiceByText = new Map<string, number>()
   /** ties that are not 16 one-byte characters (tieBreak's form of a payload hash), by record */
@@ -73,7 +73,7 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
     return at < 0 ? undefined : this.index[at]! - 1
   }
   /** The selection of the ballot in record `s`. */
-  sel(s: number): readonly number[] { return this.choices[this.i32[s * 8 + 2]!]!.sel }
+  sel(s: number): readonly number[] { return this.choices[this.i32[s * 8 + 2]!]! }
   /** Whether `b` supersedes the ballot in record `s` (tally.ts supersedes, without reading it back). */
   beats(b: Ballot, s: number): boolean { return this.newer(b.ts, b.hash, s) }
 
@@ -105,12 +105,12 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
   }
 
   set(voter: string, b: Ballot): this {
-    this.setFields(voter, b.ts, b.hash, b.sel, b.shown)
+    this.setFields(voter, b.ts, b.hash, b.sel)
     return this
   }
 
   /** set() without a Ballot object: `hash` as newer() takes it. */
-  setFields(voter: string, ts: number, hash: string, sel: readonly number[], shown?: string[]): void {
+  setFields(voter: string, ts: number, hash: string, sel: readonly number[]): void {
     const id = this.ids.id(voter)
     const at = this.find(id)
     let s: number
@@ -121,7 +121,7 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
       this.i32[s * 8 + 3] = id
     }
     this.f64[s * 4] = ts
-    this.i32[s * 8 + 2] = this.choice(sel, shown)
+    this.i32[s * 8 + 2] = this.choice(sel)
     const u8 = this.u8, o = s * RECORD + 16
     if (hash.length === 16 && oneByte(hash)) {
       for (let i = 0; i < 16; i++) u8[o + i] = hash.charCodeAt(i)
@@ -145,14 +145,13 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
     return true
   }
 
-  /** Each voter with its selection (and the selection's hashes, when known): forEach without a Ballot object per voter. */
-  forEachSelection(fn: (voter: string, sel: readonly number[], shown: string[] | undefined) => void): void {
+  /** Each voter with its selection: forEach without a Ballot object per voter. */
+  forEachSelection(fn: (voter: string, sel: readonly number[]) => void): void {
     const i32 = this.i32
     for (let s = 0; s < this.used; s++) {
       const id = i32[s * 8 + 3]!
       if (id === GONE) continue
-      const c = this.choices[i32[s * 8 + 2]!]!
-      fn(this.ids.keyOf(id), c.sel, c.shown)
+      fn(this.ids.keyOf(id), this.choices[i32[s * 8 + 2]!]!)
     }
   }
 
@@ -228,20 +227,17 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
     this.u8 = new Uint8Array(buf)
   }
 
-  private choice(sel: readonly number[], shown: string[] | undefined): number {
+  private choice(sel: readonly number[]): number {
     let c = this.choiceOf.get(sel)
-    if (c !== undefined) {
-      if (shown) this.choices[c]!.shown ??= shown
-      return c
-    }
+    if (c !== undefined) return c
     // A selection array not seen yet: most are the poll's shared ones (state.ts ballot()), others
     // (polls of more than 31 options) are new arrays with a selection already listed.
     const text = sel.join()
     c = this.choiceByText.get(text)
     if (c === undefined) {
-      c = this.choices.push({ sel, shown }) - 1
+      c = this.choices.push(sel) - 1
       this.choiceByText.set(text, c)
-    } else if (shown) this.choices[c]!.shown ??= shown
+    }
     if (this.choiceOf.size < 64) this.choiceOf.set(sel, c)
     return c
   }
@@ -255,17 +251,14 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
   }
 
   private read(s: number): Ballot {
-    const c = this.choices[this.i32[s * 8 + 2]!]!
-    const b: { ts: number; hash: string; sel: readonly number[]; shown?: string[] } = { ts: this.f64[s * 4]!, hash: this.tie(s), sel: c.sel }
-    if (c.shown) b.shown = c.shown
-    return b
+    return { ts: this.f64[s * 4]!, hash: this.tie(s), sel: this.choices[this.i32[s * 8 + 2]!]! }
   }
 }
 
 /** Each voter of `ballots` with its selection, without reading whole ballots back from a table. */
-export function forEachSelection(ballots: ReadonlyMap<string, Ballot>, fn: (voter: string, sel: readonly number[], shown: string[] | undefined) => void): void {
+export function forEachSelection(ballots: ReadonlyMap<string, Ballot>, fn: (voter: string, sel: readonly number[]) => void): void {
   if (ballots instanceof BallotTable) ballots.forEachSelection(fn)
-  else ballots.forEach((b, voter) => fn(voter, b.sel, b.shown))
+  else ballots.forEach((b, voter) => fn(voter, b.sel))
 }
 
 function isHex32(s: string): boolean {

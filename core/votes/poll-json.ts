@@ -19,13 +19,13 @@ export function pollJson(p: PollShape, t: Pick<Tally, 'counts' | 'current'>): st
   let voters = ''
   let odd = false
   const selections = new Map<readonly number[], string>()
-  forEachSelection(t.current, (voter, sel, shown) => {
+  forEachSelection(t.current, (voter, sel) => {
     if (!sel.length || odd) return
     // An object orders index-like keys first and takes "__proto__" as its prototype: such a key
     // (never a JID) goes the long way, so the text stays what JSON.stringify of the view gives.
     if (voter === '__proto__' || isIndexLike(voter)) { odd = true; return }
     let text = selections.get(sel)
-    if (text === undefined) selections.set(sel, (text = JSON.stringify(shown ?? sel.map((i) => p.hashes[i]))))
+    if (text === undefined) selections.set(sel, (text = JSON.stringify(sel.map((i) => p.hashes[i]))))
     voters += (voters ? ',' : '') + JSON.stringify(voter) + ':' + text
   })
   if (odd) return JSON.stringify(pollView(p, t))

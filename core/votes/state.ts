@@ -23,8 +23,6 @@ export interface PollState extends DecryptablePoll, PollShape {
   view?: PollView
   /** the creator JID persisted with the poll, to write the hint only when it changes */
   savedCreator?: string
-  /** one shared selection (indices and hashes) per distinct choice: few per poll, many voters each */
-  choices: Map<number, { sel: number[]; shown: string[] }>
 }
 
 /**
@@ -98,7 +96,6 @@ export function createVoteState(limits: PendingLimits = {}) {
       tally: createTally(rec.options.length, voters),
       creatorHint: rec.creatorJid,
       savedCreator: rec.creatorJid,
-      choices: new Map(),
     }
     p.listed = shown(p)
     return p
@@ -165,24 +162,7 @@ export function createVoteState(limits: PendingLimits = {}) {
    */
   function ballot(p: PollState, ts: number, payloadHash: string, mask: number | null | undefined, selected?: string | readonly string[] | null): Ballot {
     const hash = tieBreak(payloadHash)
-    if (mask === null || mask === undefined) {
-      const sel = selFrom(p, selected)
-      return { ts, hash, sel, shown: sel.map((i) => p.hashes[i]!) }
-    }
-    const c = choiceOf(p, mask)
-    return { ts, hash, sel: c.sel, shown: c.shown }
-  }
-
-  /** The poll's one shared selection for `mask` (its options' indices and hashes). */
-  function choiceOf(p: PollState, mask: number): { sel: number[]; shown: string[] } {
-    let c = p.choices.get(mask)
-    if (!c) {
-      const sel: number[] = []
-      for (let i = 0; i < p.options.length; i++) if (mask & (1 << i)) sel.push(i)
-      c = { sel, shown: sel.map((i) => p.hashes[i]!) }
-      p.choices.set(mask, c)
-    }
-    return c
+    return { ts, hash, sel: mask === null || mask === undefined ? selFrom(p, selected) : selOfMask(mask, p.options.length) }
   }
 
   /** Counts one decrypted vote; true when the poll as shown changed. */
@@ -207,9 +187,8 @@ export function createVoteState(limits: PendingLimits = {}) {
    */
   function countRow(p: PollState, voterKey: string, ts: number, hash: string, mask: number | null, selected: string | null): void {
     const key = intern(canonical(voterKey))
-    const c = mask === null ? undefined : choiceOf(p, mask)
-    const sel = c ? c.sel : selFrom(p, selected)
-    const outcome = p.tally.applyRow(key, ts, hash, sel, c ? c.shown : sel.map((i) => p.hashes[i]!))
+    const sel = mask === null ? selFrom(p, selected) : selOfMask(mask, p.options.length)
+    const outcome = p.tally.applyRow(key, ts, hash, sel)
     if (isLid(key)) addTo(lidVoters, key, p.id)
     if (outcome & COUNTED && watchers.size) told(p.id, key, p.tally.current.get(key))
     if (outcome & CHANGED) dropView(p)
@@ -351,6 +330,26 @@ export type VoteState = ReturnType<typeof createVoteState>
 
 /** The first and last journal number of a poll's rows (others' rows may lie between). */
 export interface RowSpan { from: number; to: number }
+
+/**
+ * A bit mask of options as the ascending list of their indices, the same array for every ballot
+ * of every poll that chose the same (never mutated): ten thousand polls held a copy each of their
+ * few choices, 1.5 KB a poll. Masks of the first 12 options are kept; others are made each time.
+ */
+export function selOfMask(mask: number, optionCount: number): readonly number[] {
+  const m = optionCount >= 31 ? mask : mask & ((1 << optionCount) - 1)
+  let sel = m >= 0 && m < SHARED_MASKS ? sels[m] : undefined
+  if (!sel) {
+    const list: number[] = []
+    for (let i = 0; i < optionCount && i < 31; i++) if (m & (1 << i)) list.push(i)
+    sel = list
+    if (m >= 0 && m < SHARED_MASKS) sels[m] = sel
+  }
+  return sel
+}
+
+const SHARED_MASKS = 1 << 12
+const sels: Array<readonly number[] | undefined> = []
 
 function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   let set = m.get(k)

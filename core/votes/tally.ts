@@ -7,10 +7,8 @@ export interface Ballot {
   readonly ts: number
   /** payload hash: the deterministic tie-break, known from the first sighting on */
   readonly hash: string
-  /** selected option indices, ascending; empty = retraction */
+  /** selected option indices, ascending; empty = retraction (often shared: never mutate it) */
   readonly sel: readonly number[]
-  /** the selection as option hashes (shared, never mutated), when the caller has it ready */
-  readonly shown?: string[]
 }
 
 /**
@@ -38,7 +36,7 @@ export interface Tally {
    * apply() without a Ballot object, for the rows of a start: `hash` as the journal holds it
    * (BallotTable.newer). Returns 0 (not counted), COUNTED, or COUNTED | CHANGED.
    */
-  applyRow(voter: string, ts: number, hash: string, sel: readonly number[], shown?: string[]): number
+  applyRow(voter: string, ts: number, hash: string, sel: readonly number[]): number
   /**
    * Joins two voter keys of one person (a LID and its PN, once the mapping is known). Each key
    * holds the newest ballot under it, so the person's current ballot is the newer of the two.
@@ -93,16 +91,16 @@ class PollTally implements Tally {
   }
 
   apply(voter: string, b: Ballot): { counted: boolean; changed: boolean } {
-    return OUTCOME[this.applyRow(voter, b.ts, b.hash, b.sel, b.shown)]!
+    return OUTCOME[this.applyRow(voter, b.ts, b.hash, b.sel)]!
   }
 
-  applyRow(voter: string, ts: number, hash: string, sel: readonly number[], shown?: string[]): number {
+  applyRow(voter: string, ts: number, hash: string, sel: readonly number[]): number {
     const { current, counts } = this
     const s = current.slot(voter)
     if (s !== undefined && !current.newer(ts, hash, s)) return 0
     const prev = s === undefined ? undefined : current.sel(s)
     this.touch(voter)
-    current.setFields(voter, ts, hash, sel, shown)
+    current.setFields(voter, ts, hash, sel)
     if (prev) for (const i of prev) counts[i]!--
     for (const i of sel) counts[i]!++
     // A first vote that retracts (nothing to take back) shows nothing either.
@@ -209,8 +207,13 @@ export function pollView(p: PollShape, t: Pick<Tally, 'counts' | 'current'>): Po
   const voters: Record<string, string[]> = {}
   // A callback per voter, not for..of with [key, value]: this runs for every voter of every
   // changed poll after every batch, and entry arrays (or ballots read back) cost half the time.
-  forEachSelection(t.current, (voter, sel, shown) => {
-    if (sel.length) voters[voter] = shown ?? sel.map((i) => p.hashes[i]!)
+  // Voters who chose the same share one array of hashes (few distinct choices, many voters).
+  const shown = new Map<readonly number[], string[]>()
+  forEachSelection(t.current, (voter, sel) => {
+    if (!sel.length) return
+    let hashes = shown.get(sel)
+    if (!hashes) shown.set(sel, (hashes = sel.map((i) => p.hashes[i]!)))
+    voters[voter] = hashes
   })
   return {
     question: p.question,

@@ -2,6 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { BallotTable, VoterIds } from '../../../core/votes/ballot-table.ts'
 import { tieBreak } from '../../../core/votes/tie-break.ts'
+import { selOfMask } from '../../../core/votes/state.ts'
 import { supersedes, type Ballot } from '../../../core/votes/tally.ts'
 
 function rng(seed: number) {
@@ -14,7 +15,7 @@ const table = suite('BallotTable')
 table('behaves as a Map of ballots under 20,000 random sets and deletes (order, reads, size)', () => {
   const r = rng(5)
   const sels = [[], [0], [1], [0, 2], [1, 2, 3]]
-  const shared = sels.map((sel) => ({ sel, shown: sel.map((i) => `h${i}`) }))
+  const shared = sels.map((sel) => ({ sel }))
   const t = new BallotTable()
   const m = new Map<string, Ballot>()
   for (let n = 0; n < 20_000; n++) {
@@ -23,12 +24,13 @@ table('behaves as a Map of ballots under 20,000 random sets and deletes (order, 
     const c = shared[Math.floor(r() * shared.length)]!
     // Ties as the engine keeps them (16 one-byte characters), and anything else.
     const hash = r() < 0.8 ? tieBreak(hex(r)) : r() < 0.5 ? `other-${n}` : '\u0100'.repeat(16)
-    const b: Ballot = r() < 0.5 ? { ts: Math.floor(r() * 1e13), hash, sel: c.sel, shown: c.shown } : { ts: Math.floor(r() * 1e13), hash, sel: [...c.sel] }
+    // The shared selection arrays, and copies of them (a table keeps one per distinct choice).
+    const b: Ballot = { ts: Math.floor(r() * 1e13), hash, sel: r() < 0.5 ? c.sel : [...c.sel] }
     t.set(voter, b)
     m.set(voter, b)
   }
   assert.is(t.size, m.size)
-  const norm = (b: Ballot) => ({ ts: b.ts, hash: b.hash, sel: [...b.sel], shown: b.shown ?? b.sel.map((i) => `h${i}`) })
+  const norm = (b: Ballot) => ({ ts: b.ts, hash: b.hash, sel: [...b.sel] })
   assert.equal([...t.keys()], [...m.keys()], 'voters in the order they first voted')
   assert.equal([...t].map(([v, b]) => [v, norm(b)]), [...m].map(([v, b]) => [v, norm(b)]))
   const seen: string[] = []
@@ -68,6 +70,15 @@ table('tables sharing voter numbers keep their own ballots; 5,000 voters grow on
   a.set('v0', { ts: 7, hash: 'h', sel: [1] })
   assert.equal([...a.keys()].slice(-2), ['v4999', 'v0'], 'deleted and set again: last, as in a Map')
   assert.is(a.get('v0')!.ts, 7)
+})
+
+table('selOfMask: the options a mask names, ascending, one shared array per choice', () => {
+  assert.equal(selOfMask(0b1011, 4), [0, 1, 3])
+  assert.equal(selOfMask(0, 4), [])
+  assert.equal(selOfMask(0b1_0000_0001, 4), [0], 'bits past the options are not options')
+  assert.is(selOfMask(0b101, 3), selOfMask(0b101, 7), 'the same array for every poll that chose the same')
+  assert.equal(selOfMask(2 ** 30 + 1, 31), [0, 30])
+  assert.equal(selOfMask(2 ** 13 + 2, 20), [1, 13], 'past the kept masks: made each time, the same content')
 })
 
 table.run()
