@@ -51,8 +51,8 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
   private shift = 29
   private removed = 0
   private readonly choices: Array<readonly number[]> = []
-  private readonly choiceOf = new Map<readonly number[], number>()
-  private readonly choiceByText = new Map<string, number>()
+  /** the distinct choices by their text, once there are too many to search (polls of many options) */
+  private choiceByText?: Map<string, number>
   /** ties that are not 16 one-byte characters (tieBreak's form of a payload hash), by record */
   private other?: Map<number, string>
 
@@ -228,19 +228,21 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
   }
 
   private choice(sel: readonly number[]): number {
-    let c = this.choiceOf.get(sel)
-    if (c !== undefined) return c
-    // A selection array not seen yet: most are the poll's shared ones (state.ts ballot()), others
-    // (polls of more than 31 options) are new arrays with a selection already listed.
-    const text = sel.join()
-    c = this.choiceByText.get(text)
-    if (c === undefined) {
-      c = this.choices.push(sel) - 1
-      this.choiceByText.set(text, c)
+    // Most polls have a handful of distinct choices, and selections are shared arrays (state.ts
+    // selOfMask): a search by identity, then by content, costs less than two Maps per poll.
+    const choices = this.choices
+    if (!this.choiceByText) {
+      for (let c = 0; c < choices.length; c++) if (choices[c] === sel) return c
+      for (let c = 0; c < choices.length; c++) if (sameSelection(choices[c]!, sel)) return c
+      if (choices.length < 32) return choices.push(sel) - 1
+      this.choiceByText = new Map(choices.map((x, c) => [x.join(), c]))
     }
-    if (this.choiceOf.size < 64) this.choiceOf.set(sel, c)
+    const text = sel.join()
+    let c = this.choiceByText.get(text)
+    if (c === undefined) this.choiceByText.set(text, (c = choices.push(sel) - 1))
     return c
   }
+
 
   private tie(s: number): string {
     const other = this.other?.get(s)
@@ -253,6 +255,12 @@ export class BallotTable implements ReadonlyMap<string, Ballot> {
   private read(s: number): Ballot {
     return { ts: this.f64[s * 4]!, hash: this.tie(s), sel: this.choices[this.i32[s * 8 + 2]!]! }
   }
+}
+
+export function sameSelection(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Each voter of `ballots` with its selection, without reading whole ballots back from a table. */

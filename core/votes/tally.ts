@@ -1,5 +1,7 @@
 import type { PollView, VoteStatus } from '../../contract/polls.ts'
-import { BallotTable, forEachSelection, type VoterIds } from './ballot-table.ts'
+import { BallotTable, forEachSelection, sameSelection, type VoterIds } from './ballot-table.ts'
+
+export { sameSelection }
 
 /** One decrypted, valid vote as the tally sees it. */
 export interface Ballot {
@@ -177,11 +179,6 @@ export function tallyPreview(base: Tally): Pick<Tally, 'counts' | 'apply'> & { p
   }
 }
 
-export function sameSelection(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
 
 export interface PollShape {
   question: string

@@ -72,6 +72,15 @@ table('tables sharing voter numbers keep their own ballots; 5,000 voters grow on
   assert.is(a.get('v0')!.ts, 7)
 })
 
+table('a poll with many distinct choices (past the ones searched one by one) keeps each voter\'s own', () => {
+  const t = new BallotTable()
+  for (let v = 0; v < 200; v++) t.set(`v${v}`, { ts: v, hash: 'h', sel: [v % 50, 50 + (v % 7)] })
+  for (let v = 0; v < 200; v++) assert.equal(t.get(`v${v}`)!.sel, [v % 50, 50 + (v % 7)])
+  t.set('v0', { ts: 999, hash: 'h', sel: [1, 51] })
+  assert.equal(t.get('v0')!.sel, [1, 51])
+  assert.is(t.sel(t.slot('v1')!), t.sel(t.slot('v0')!), 'the same choice, one array')
+})
+
 table('selOfMask: the options a mask names, ascending, one shared array per choice', () => {
   assert.equal(selOfMask(0b1011, 4), [0, 1, 3])
   assert.equal(selOfMask(0, 4), [])
