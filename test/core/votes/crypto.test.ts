@@ -1,4 +1,4 @@
-import { createCipheriv, createHmac } from 'node:crypto'
+import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
 import { decryptPollVote } from '@whiskeysockets/baileys'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -67,6 +67,17 @@ hash('identifies the encrypted vote within its poll', () => {
   assert.is.not(payloadHash('P2', v.encIv, v.encPayload), h)
   const again = encryptPollVote({ ...ctx, secret, selectedOptions: [] })
   assert.is.not(payloadHash('P1', again.encIv, again.encPayload), h, 'the same choice sent again is another vote (fresh IV)')
+})
+
+hash('is the first 16 bytes of sha256(pollId, NUL, IV, payload), the journal\'s stored form, for any poll id', () => {
+  // Journals written before keep their hashes: the one-shot form must not change a single one.
+  const ids = ['P1', '3EB0C0FFEE0000000000AA', '', 'é✓', '😀x', 'a\u0000b', 'x'.repeat(300)]
+  for (let i = 0; i < 200; i++) {
+    const pollId = ids[i % ids.length]!
+    const iv = randomBytes(12), payload = randomBytes(i % 90)
+    const want = createHash('sha256').update(pollId).update('\0').update(iv).update(payload).digest().toString('hex', 0, 16)
+    assert.is(payloadHash(pollId, new Uint8Array(iv), new Uint8Array(payload)), want, pollId)
+  }
 })
 
 hash.run()
