@@ -145,7 +145,8 @@ export function createSightings(initialSlots = 1024) {
     /** first sightings of this hash, in the order they were added */
     get(hash: string): readonly number[] {
       build()
-      const extra = more.get(hash)
+      // more.size first, as in stage: nearly always empty, and a Map lookup hashes the string.
+      const extra = more.size > 0 ? more.get(hash) : undefined
       if (!parse(hash)) return extra ?? []
       const i = find()
       if (i < 0) return extra ?? []
@@ -156,7 +157,7 @@ export function createSightings(initialSlots = 1024) {
       build()
       if (!(seq > 0)) throw new RangeError(`journal number ${seq}`)
       // Beside the table: what it cannot hold, and any later sighting of a hash already known.
-      if (!parse(hash) || seq >= DELETED || more.has(hash)) return append(hash, seq)
+      if (!parse(hash) || seq >= DELETED || (more.size > 0 && more.has(hash))) return append(hash, seq)
       const i = find()
       if (i >= 0) return append(hash, seq)
       put(-1 - i, seq)
