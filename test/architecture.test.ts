@@ -17,7 +17,7 @@ interface Rule { from: RegExp; may: RegExp[]; packagesNot?: RegExp }
 /** The store's ports: what the core may know of storage. */
 const PORTS = /^store\/(ports|outbox-port)\.ts$/
 /** What every store implementation does the same way: codecs, outbox rows, write health, held Signal-key writes. */
-const SHARED = /^store\/(codec|outbox-rows|write-health|key-staging)\.ts$/
+const SHARED = /^store\/(codec|buffer-json|outbox-rows|write-health|key-staging)\.ts$/
 
 const RULES: Rule[] = [
   { from: /^contract\//, may: [/^contract\//], packagesNot: /./ },
