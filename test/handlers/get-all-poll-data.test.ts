@@ -65,11 +65,17 @@ cached('a body is written once per revision of the polls; a new revision writes 
   assert.equal(third.body.polls.P2.question, 'Two, changed?')
 })
 
-cached('a body over 4 MB is streamed as the client reads it, and not kept', async () => {
+/** `count` polls of 200 voters with two 64-character choices each: about 14.7 KB a poll. */
+function bigPolls(count: number): Record<string, PollView> {
   const voters: Record<string, string[]> = {}
   for (let v = 0; v < 200; v++) voters[`1555${String(v).padStart(7, '0')}@s.whatsapp.net`] = ['a'.repeat(64), 'b'.repeat(64)]
   const polls: Record<string, PollView> = {}
-  for (let i = 0; i < 300; i++) polls[`3EB0${i}`] = samplePoll({ question: `Q${i}?`, voters })
+  for (let i = 0; i < count; i++) polls[`3EB0${i}`] = samplePoll({ question: `Q${i}?`, voters })
+  return polls
+}
+
+cached('a body over 4 MB is streamed as the client reads it, and not kept the first time', async () => {
+  const polls = bigPolls(300)
   const r = countingReader(polls)
   const ctx = fakeCtx({ polls: r.reader })
   const res = await createRouter([{ method: 'GET', path: '/get-all-poll-data', handler: getAllPollData }], ctx)(get('/get-all-poll-data'))
@@ -81,5 +87,33 @@ cached('a body over 4 MB is streamed as the client reads it, and not kept', asyn
   assert.is(r.piecesRead, 300)
   await invoke(getAllPollData, get('/get-all-poll-data'), ctx)
   assert.is(r.calls, 2, 'not kept: written again')
+})
+
+cached('asked for again at the same revision, a body up to 32 MB is kept; a larger one never is', async () => {
+  const polls = bigPolls(300)
+  const r = countingReader(polls)
+  const ctx = fakeCtx({ polls: r.reader })
+  const ask = () => invoke(getAllPollData, get('/get-all-poll-data'), ctx)
+  await ask()
+  const second = await ask()
+  const third = await ask()
+  assert.is(r.calls, 2, 'the second request kept it, the third was served from it')
+  assert.equal(third.body, second.body)
+  assert.equal(third.body, { success: true, polls })
+  r.revision++
+  await ask()
+  assert.is(r.calls, 3, 'a new revision: written again, streamed, not kept')
+  await ask()
+  await ask()
+  assert.is(r.calls, 4, 'kept once asked for again')
+
+  const huge = countingReader(bigPolls(2_400))
+  const hugeCtx = fakeCtx({ polls: huge.reader })
+  for (let i = 0; i < 3; i++) {
+    const res = await createRouter([{ method: 'GET', path: '/get-all-poll-data', handler: getAllPollData }], hugeCtx)(get('/get-all-poll-data'))
+    const text = await res.text()
+    if (i === 0) assert.ok(text.length > 32 << 20, `${text.length} bytes`)
+  }
+  assert.is(huge.calls, 3, 'over 32 MB: written for every request')
 })
 cached.run()
