@@ -408,7 +408,7 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
     const enrich: Array<{ seq: number; raw: RawVote }> = []
     const retryAfter: number[] = []
     // This batch's sightings by journal number: an upsert sighting confirms a Signal one in it.
-    const inBatch = new Map<number, { raw: RawVote; confirmed: boolean }>()
+    const inBatch = new Map<number, { hash: string; raw: RawVote; confirmed: boolean }>()
     const persons: Person[] = []
     const undo = undoLog()
     for (const { raw, hash } of items) {
@@ -459,15 +459,19 @@ export async function createVoteEngine(deps: VoteEngineDeps): Promise<VoteEngine
     if (retryAfter.length) await retryRows(retryAfter)
   }
 
-  /** The first sighting of this payload from the same sender (in this batch or journaled), if any. */
-  async function firstFromSender(hash: string, sender: readonly string[], inBatch: ReadonlyMap<number, { raw: RawVote }>): Promise<number | undefined> {
+  /**
+   * The first sighting of this payload from the same sender (in this batch or journaled), if any.
+   * The index answers candidates (sightings.ts): each one's row is read for its sender, and its
+   * hash is compared there too.
+   */
+  async function firstFromSender(hash: string, sender: readonly string[], inBatch: ReadonlyMap<number, { hash: string; raw: RawVote }>): Promise<number | undefined> {
     const firsts = state.firstSightings(hash)
     if (!firsts.length) return undefined
     const stored = firsts.filter((seq) => !inBatch.has(seq))
-    const raws = new Map((stored.length ? await journal.rows(stored) : []).map((r) => [r.seq, r.raw]))
+    const rows = new Map((stored.length ? await journal.rows(stored) : []).map((r) => [r.seq, r]))
     for (const seq of firsts) {
-      const raw = inBatch.get(seq)?.raw ?? raws.get(seq)
-      if (raw && sameSender(identity.senderIds(raw), sender)) return seq
+      const row = inBatch.get(seq) ?? rows.get(seq)
+      if (row && row.hash === hash && sameSender(identity.senderIds(row.raw), sender)) return seq
     }
     return undefined
   }

@@ -93,6 +93,36 @@ test('sightings: rows staged at start are found once the index is first used, as
   assert.equal([staged.get(h(1)), staged.staged()], [[], 0], 'clear drops what was staged')
 })
 
+test('sightings: hashes sharing their first 64 bits are each other\'s candidates, in order; a number is dropped by itself', () => {
+  // The index keeps 64 bits: what it answers for a hash are candidates, checked by the caller.
+  const twin = (n: number, tail: string) => h(n).slice(0, 16) + tail.repeat(16).slice(0, 16)
+  const s = createSightings(16)
+  const [a, b, c] = [twin(1, 'a'), twin(1, 'b'), twin(1, 'c')]
+  s.add(a, 1)
+  s.add(b, 2)
+  s.add(a, 3)
+  assert.equal([s.get(a), s.get(b), s.get(c)], [[1, 2, 3], [1, 2, 3], [1, 2, 3]])
+  assert.equal(s.get(twin(2, 'a')), [], 'another prefix is not a candidate')
+  s.drop(a, 99)
+  assert.equal(s.get(a), [1, 2, 3], 'a number it does not hold changes nothing')
+  s.drop(a, 1)
+  assert.equal(s.get(b), [2, 3], 'the number goes, and the next candidate takes the slot')
+  s.drop(b, 3)
+  assert.equal(s.get(a), [2])
+  s.drop(b, 2)
+  assert.equal([s.get(a), s.size()], [[], 0])
+  for (let i = 2; i <= 600; i++) s.add(h(i), i)
+  s.add(c, 7000)
+  for (let i = 2; i <= 600; i++) assert.equal(s.get(h(i)), [i], `hash ${i} after growth`)
+  assert.equal(s.get(a), [7000])
+
+  const staged = createSightings(16)
+  staged.stage(a, 1)
+  staged.stage(h(5), 2)
+  staged.stage(b, 3)
+  assert.equal([staged.get(b), staged.get(h(5))], [[1, 3], [2]], 'staged rows the same way')
+})
+
 test('tieBreak: the bytes of a hash order ballots as its hex digits do, and take half the characters', () => {
   for (let i = 0; i < 500; i++) {
     const a = h(i), b = h(i + 1000)
