@@ -25,9 +25,8 @@ const encoder = new TextEncoder()
 export const getAllPollData: Handler = (_req, ctx) => {
   const revision = ctx.polls.revision()
   const seen = bodies.get(ctx.polls)
-  const again = seen?.revision === revision
-  if (again && seen!.body) return new Response(seen!.body, { status: 200, headers: HEADERS })
-  const limit = again ? REPEAT_CACHE_BYTES : CACHE_BYTES
+  if (seen?.revision === revision && seen.body) return new Response(seen.body, { status: 200, headers: HEADERS })
+  const limit = seen?.revision === revision ? REPEAT_CACHE_BYTES : CACHE_BYTES
   const text = ctx.polls.allJson()[Symbol.iterator]()
   let ended = false
   /** The next piece of the body: PIECE_CHARS of text or what is left; undefined at the end. */

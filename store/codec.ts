@@ -29,9 +29,9 @@ function lib(): typeof Baileys {
 }
 
 /** An auth value as Baileys' BufferJSON writes it (buffer-json.ts: the same text, a few times faster). */
-export const encodeAuthValue = (value: unknown): string => stringifyBufferJson(value)
-/** An auth value as Baileys' BufferJSON reads it. */
-export const decodeAuthValue = (text: string): any => parseBufferJson(text)
+export const encodeAuthValue: (value: unknown) => string = stringifyBufferJson
+/** An auth value as Baileys' BufferJSON reads it (typed as JSON.parse is: callers name what they read). */
+export const decodeAuthValue: (text: string) => any = parseBufferJson
 
 /**
  * A lid-mapping value: a JSON string (a LID's or a phone number's user part). BufferJSON's

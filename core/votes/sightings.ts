@@ -94,6 +94,15 @@ export function createSightings(initialSlots = 1024) {
   }
 
   const append = (map: Map<string, number[]>, name: string, seq: number) => { map.set(name, [...(map.get(name) ?? []), seq]) }
+  /** Takes `seq` out of `name`'s list in `map`; whether it was there. */
+  const remove = (map: Map<string, number[]>, name: string, seq: number): boolean => {
+    const list = map.get(name)
+    if (!list?.includes(seq)) return false
+    const left = list.filter((s) => s !== seq)
+    if (left.length) map.set(name, left)
+    else map.delete(name)
+    return true
+  }
 
   /**
    * Rows read at start, in journal order, three words each like a slot: written one after the
@@ -179,20 +188,10 @@ export function createSightings(initialSlots = 1024) {
     /** Takes back `seq`, added (or staged) with `hash`: journal numbers are unique, so only it goes. */
     drop(hash: string, seq: number): void {
       build()
-      if (!parse(hash)) {
-        const left = (odd.get(hash) ?? []).filter((s) => s !== seq)
-        if (left.length) odd.set(hash, left)
-        else odd.delete(hash)
-        return
-      }
+      if (!parse(hash)) { remove(odd, hash, seq); return }
       const name = prefix()
+      if (remove(more, name, seq)) return
       const extra = more.get(name)
-      if (extra?.includes(seq)) {
-        const left = extra.filter((s) => s !== seq)
-        if (left.length) more.set(name, left)
-        else more.delete(name)
-        return
-      }
       const i = find()
       if (i < 0 || table[i * WORDS + 2] !== seq) return
       // The next candidate of the prefix, if any, becomes the one in the table.
